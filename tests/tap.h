@@ -12,22 +12,22 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-static int tap_n_, tap_planned_ = -1, tap_failed_;
+static __attribute__((unused)) int tap_n_, tap_planned_ = -1, tap_failed_;
 
-static void tap_plan(int n)
+static __attribute__((unused)) void tap_plan(int n)
 {
 	tap_planned_ = n;
 	printf("1..%d\n", n);
 	fflush(stdout);
 }
 
-static void skip_all(const char *reason)
+static __attribute__((unused)) void skip_all(const char *reason)
 {
 	printf("1..0 # SKIP %s\n", reason);
 	exit(0);
 }
 
-static void tap_diag(const char *fmt, ...)
+static __attribute__((unused)) void tap_diag(const char *fmt, ...)
 {
 	va_list ap;
 	fputs("# ", stdout);
@@ -37,7 +37,7 @@ static void tap_diag(const char *fmt, ...)
 	fputc('\n', stdout);
 }
 
-static int tap_ok_(int cond, const char *file, int line, const char *expr,
+static __attribute__((unused)) int tap_ok_(int cond, const char *file, int line, const char *expr,
 		   const char *fmt, ...)
 {
 	va_list ap;
@@ -79,7 +79,7 @@ static int tap_ok_(int cond, const char *file, int line, const char *expr,
 			       g_, w_);                                      \
 	} while (0)
 
-static int tap_done(void)
+static __attribute__((unused)) int tap_done(void)
 {
 	if (tap_planned_ < 0)
 		printf("1..%d\n", tap_n_);
