@@ -551,6 +551,52 @@ static qs_status check_spec(const qs_spec *s, qs_error *err)
 	return qs_calib_check(&s->calib, err);
 }
 
+/* Min and max of the finite values of a run (+inf/-inf when none):
+ * vector lanes first (NaN never compares, so it is never kept); a run
+ * whose result is infinite held an Inf and is redone one by one. */
+static void minmax_run(const float *restrict x, size_t n, float *lo,
+		       float *hi)
+{
+	typedef float vf __attribute__((vector_size(16)));
+	typedef int32_t vi __attribute__((vector_size(16)));
+	vf l0 = {0}, h0 = {0};
+	l0 += INFINITY;
+	h0 -= INFINITY;
+	vf l1 = l0, h1 = h0;
+	size_t i = 0;
+	for (; i + 8 <= n; i += 8) {
+		vf v, w;
+		memcpy(&v, x + i, sizeof v);
+		memcpy(&w, x + i + 4, sizeof w);
+		l0 = (vf)QS_SEL(v < l0, (vi)v, (vi)l0);
+		h0 = (vf)QS_SEL(v > h0, (vi)v, (vi)h0);
+		l1 = (vf)QS_SEL(w < l1, (vi)w, (vi)l1);
+		h1 = (vf)QS_SEL(w > h1, (vi)w, (vi)h1);
+	}
+	float a = INFINITY, b = -INFINITY;
+	for (int j = 0; j < 4; j++) {
+		a = l0[j] < a ? l0[j] : a;
+		b = h0[j] > b ? h0[j] : b;
+		a = l1[j] < a ? l1[j] : a;
+		b = h1[j] > b ? h1[j] : b;
+	}
+	for (; i < n; i++) {
+		a = x[i] < a ? x[i] : a;
+		b = x[i] > b ? x[i] : b;
+	}
+	if (isinf(a) || isinf(b)) {
+		a = INFINITY;
+		b = -INFINITY;
+		for (i = 0; i < n; i++)
+			if (isfinite(x[i])) {
+				a = x[i] < a ? x[i] : a;
+				b = x[i] > b ? x[i] : b;
+			}
+	}
+	*lo = a;
+	*hi = b;
+}
+
 /* Per-parameter min/max of the finite values, in one pass. */
 static void minmax_pass(const layout *L, const float *x, int64_t nparams,
 			float *lo, float *hi)
@@ -565,15 +611,8 @@ static void minmax_pass(const layout *L, const float *x, int64_t nparams,
 #pragma omp parallel for schedule(static) reduction(min : mn) reduction(max : mx)
 		for (int64_t c = 0; c < nch; c++) {
 			int64_t a = c * CHUNK, b = a + CHUNK < n ? a + CHUNK : n;
-			float l = INFINITY, h = -INFINITY;
-			for (int64_t i = a; i < b; i++) {
-				float v = x[i];
-				int fin = fabsf(v) <= FLT_MAX;
-				float vl = fin ? v : INFINITY;
-				float vh = fin ? v : -INFINITY;
-				l = vl < l ? vl : l;
-				h = vh > h ? vh : h;
-			}
+			float l, h;
+			minmax_run(x + a, (size_t)(b - a), &l, &h);
 			mn = l < mn ? l : mn;
 			mx = h > mx ? h : mx;
 		}
