@@ -15,6 +15,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "lua/l_internal.h"
 
@@ -302,6 +303,36 @@ void qs_lua_complete(qs_lua *Q, const char *prefix,
 	lua_settop(L, top);
 }
 
+/* The directory of qscope's shipped Lua code: $QSCOPE_LUA_DIR, else the
+ * installed one, else the source tree's (an uninstalled build). */
+static const char *lua_dir(void)
+{
+	const char *dir = getenv("QSCOPE_LUA_DIR");
+	if (dir && *dir)
+		return dir;
+	if (access(QS_PKGDATADIR "/lua/qscope/lib.lua", R_OK) == 0)
+		return QS_PKGDATADIR "/lua";
+	return QS_SRCDIR "/lua";
+}
+
+/* Run lua/qscope/lib.lua with the module table: the part of the API
+ * written in Lua (compare tables, sweeps, reports).  Without the file the
+ * C functions alone are there. */
+static void load_lib(lua_State *L)
+{
+	lua_pushfstring(L, "%s/qscope/lib.lua", lua_dir()); /* mod path */
+	const char *path = lua_tostring(L, -1);
+	if (access(path, R_OK) != 0) {
+		lua_pop(L, 1);
+		return;
+	}
+	if (luaL_loadfile(L, path) != LUA_OK)
+		lua_error(L);
+	lua_remove(L, -2);    /* mod chunk */
+	lua_pushvalue(L, -2); /* mod chunk mod */
+	lua_call(L, 1, 0);    /* mod */
+}
+
 int qs_lua_open(lua_State *L)
 {
 	lua_newtable(L);
@@ -309,15 +340,16 @@ int qs_lua_open(lua_State *L)
 	ql_open_quant(L);
 	lua_pushliteral(L, PACKAGE_VERSION);
 	lua_setfield(L, -2, "version");
+	lua_pushstring(L, lua_dir());
+	lua_setfield(L, -2, "lua_dir");
+	load_lib(L);
 	return 1;
 }
 
 /* package.path: qscope's Lua directory first; no relative entries. */
 static void set_paths(lua_State *L)
 {
-	const char *dir = getenv("QSCOPE_LUA_DIR");
-	if (!dir || !*dir)
-		dir = QS_PKGDATADIR "/lua";
+	const char *dir = lua_dir();
 	lua_getglobal(L, "package");
 	lua_getfield(L, -1, "path"); /* pkg path */
 	const char *old = lua_tostring(L, -1);

@@ -520,7 +520,23 @@ static int l_error(lua_State *L)
 	return 1;
 }
 
+/* qs.calib_methods() -> list of calibration method names */
+static int l_calib_methods(lua_State *L)
+{
+	lua_newtable(L);
+	int k = 0;
+	for (int m = 0; m < QS_CALIB_COUNT; m++) {
+		const char *name = qs_calib_name((qs_calib_method)m);
+		if (name) {
+			lua_pushstring(L, name);
+			lua_rawseti(L, -2, ++k);
+		}
+	}
+	return 1;
+}
+
 static const luaL_Reg funcs[] = {
+	{"calib_methods", l_calib_methods},
 	{"quantize", l_quantize},
 	{"calibrate", l_calibrate},
 	{"error", l_error},
