@@ -630,15 +630,10 @@ static void minmax_pass(const layout *L, const float *x, int64_t nparams,
 		} else {
 			p = run_at(L, i, &end);
 		}
-		float l = lo[p], h = hi[p];
-		for (int64_t j = i; j < end; j++) {
-			float v = x[j];
-			int fin = fabsf(v) <= FLT_MAX;
-			float vl = fin ? v : INFINITY;
-			float vh = fin ? v : -INFINITY;
-			l = vl < l ? vl : l;
-			h = vh > h ? vh : h;
-		}
+		float l, h;
+		minmax_run(x + i, (size_t)(end - i), &l, &h);
+		l = l < lo[p] ? l : lo[p];
+		h = h > hi[p] ? h : hi[p];
 		lo[p] = l;
 		hi[p] = h;
 		i = end;

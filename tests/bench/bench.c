@@ -112,6 +112,29 @@ int main(int argc, char **argv)
 	printf("int4_group128_asym %.2f GB/s %.4f s\n",
 	       (double)n * 4 / best / 1e9, best);
 	qs_quant_free(q);
+
+	/* opening a large .npy maps it: the time does not grow with size */
+	if (argc <= 2 || strcmp(argv[2], "--no-load") != 0) {
+		int64_t big = (int64_t)1 << 28; /* 1 GiB of float32 */
+		qs_tensor *b = qs_tensor_new(QS_DT_F32, 1, &big, &err);
+		const char *path = "/tmp/qscope_bench_1g.npy";
+		if (b && qs_npy_save(b, path, &err) == QS_OK) {
+			qs_tensor_free(b);
+			b = NULL;
+			qs_tensor *m = NULL;
+			BEST(3, best, {
+				qs_tensor_free(m);
+				m = qs_npy_load(path, &err);
+			});
+			printf("npy_load_1GiB %.6f s mapped %s\n", best,
+			       m && m->map_ ? "yes" : "no");
+			qs_tensor_free(m);
+			remove(path);
+		} else {
+			printf("npy_load_1GiB skipped: %s\n", err.msg);
+		}
+		qs_tensor_free(b);
+	}
 	qs_tensor_free(t);
 	return 0;
 }

@@ -7,7 +7,7 @@ n=${QS_BENCH_N:-16777216}
 py=${PYTHON3:-/usr/bin/python3}
 [ -x /usr/bin/python3 ] && py=/usr/bin/python3
 one=$(OMP_NUM_THREADS=1 "$bench" "$n") || exit 1
-all=$("$bench" "$n") || exit 1
+all=$("$bench" "$n" --no-load) || exit 1
 echo "== qscope engine, one thread"; echo "$one"
 echo "== qscope engine, all threads"; echo "$all"
 get() { echo "$1" | awk -v k="$2" '$1 == k { for (i = 2; i <= NF; i++) if ($i == "s") print $(i-1) }'; }
