@@ -7,6 +7,7 @@
 #include "calib.h"
 #include "metrics.h"
 #include "npy.h"
+#include "parallel.h"
 #include "qs_error.h"
 #include "quant.h"
 #include "round.h"

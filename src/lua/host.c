@@ -21,6 +21,7 @@
 
 struct qs_lua {
 	lua_State *L;
+	size_t mem, mem_limit; /* bytes allocated by Lua, and the cap */
 	qs_host host;
 	char err[1024];
 	volatile sig_atomic_t running;
@@ -77,7 +78,9 @@ static void h_warn(void *ud, const char *msg, int tocont)
 	cont = tocont;
 }
 
-static int traceback(lua_State *L)
+/* Message handler: the error as a string (lua.c's msghandler), with a
+ * traceback when the upvalue is true (REPL), without in headless modes. */
+static int msghandler(lua_State *L)
 {
 	const char *msg = lua_tostring(L, 1);
 	if (!msg) {
@@ -87,7 +90,10 @@ static int traceback(lua_State *L)
 		msg = lua_pushfstring(L, "(error object is a %s value)",
 				      luaL_typename(L, 1));
 	}
-	luaL_traceback(L, L, msg, 1);
+	if (lua_toboolean(L, lua_upvalueindex(1)))
+		luaL_traceback(L, L, msg, 1);
+	else
+		lua_pushstring(L, msg);
 	return 1;
 }
 
@@ -122,10 +128,11 @@ static int docall(qs_lua *Q, int nargs, int nres, int with_trace)
 {
 	lua_State *L = Q->L;
 	int base = lua_gettop(L) - nargs;
-	lua_pushcfunction(L, traceback);
+	lua_pushboolean(L, with_trace);
+	lua_pushcclosure(L, msghandler, 1);
 	lua_insert(L, base);
 	Q->running = 1;
-	int st = lua_pcall(L, nargs, nres, with_trace ? base : 0);
+	int st = lua_pcall(L, nargs, nres, base);
 	Q->running = 0;
 	lua_sethook(L, NULL, 0, 0);
 	lua_remove(L, base);
@@ -390,13 +397,41 @@ static int init_state(lua_State *L)
 	return 0;
 }
 
+/* Lua's allocator with a cap (QSCOPE_LUA_MEMORY, in MiB): past it an
+ * allocation fails and Lua raises "not enough memory", which the
+ * protected call catches, instead of the process eating every page. */
+static void *capped_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
+{
+	qs_lua *Q = ud;
+	if (!ptr)
+		osize = 0;
+	if (nsize == 0) {
+		free(ptr);
+		Q->mem -= osize;
+		return NULL;
+	}
+	if (nsize > osize && Q->mem_limit &&
+	    Q->mem + (nsize - osize) > Q->mem_limit)
+		return NULL;
+	void *p = realloc(ptr, nsize);
+	if (p)
+		Q->mem = Q->mem - osize + nsize;
+	return p;
+}
+
 qs_lua *qs_lua_new(const qs_host *host)
 {
 	qs_lua *Q = calloc(1, sizeof *Q);
 	if (!Q)
 		return NULL;
 	Q->host = *host;
-	Q->L = luaL_newstate();
+	const char *lim = getenv("QSCOPE_LUA_MEMORY");
+	if (lim && *lim)
+		Q->mem_limit = (size_t)strtoull(lim, NULL, 10) << 20;
+	const char *th = getenv("QSCOPE_THREADS");
+	if (th && *th)
+		qs_threads_set(atoi(th));
+	Q->L = lua_newstate(capped_alloc, Q);
 	if (!Q->L) {
 		free(Q);
 		return NULL;

@@ -287,7 +287,22 @@ static int l_clock(lua_State *L)
 	return 1;
 }
 
+/* qs.threads([n]) -> the thread count (after setting it when n is given;
+ * 0 means every processor). */
+static int l_threads(lua_State *L)
+{
+	if (!lua_isnoneornil(L, 1)) {
+		lua_Integer n = luaL_checkinteger(L, 1);
+		luaL_argcheck(L, n >= 0 && n <= 4096, 1,
+			      "thread count must be in 0..4096 (0 = all)");
+		qs_threads_set((int)n);
+	}
+	lua_pushinteger(L, qs_threads_get());
+	return 1;
+}
+
 static const luaL_Reg funcs[] = {
+	{"threads", l_threads},
 	{"load", l_load},     {"save", l_save},   {"tensor", l_tensor},
 	{"clock", l_clock},   {NULL, NULL},
 };
