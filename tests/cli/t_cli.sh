@@ -38,6 +38,10 @@ echo "$out" | grep -q "unknown spec key 'colour' (accepted: format, scheme"; ok 
 lua=${LUA_INTERP:-lua5.4}
 if command -v "$lua" >/dev/null 2>&1; then
 	so=$(dirname "$q")/.libs
+	# a sanitizer build's module needs the runtime loaded first
+	asan=$(ldd "$so/qscope.so" 2>/dev/null | awk '/libasan/ { print $3 }')
+	ubsan=$(ldd "$so/qscope.so" 2>/dev/null | awk '/libubsan/ { print $3 }')
+	[ -n "$asan$ubsan" ] && export LD_PRELOAD="$asan $ubsan" ASAN_OPTIONS=detect_leaks=0
 	out=$(LUA_CPATH="$so/?.so" "$lua" -e 'qs=require"qscope" local t=assert(qs.load("'"$src"'/tests/data/cli/w.npy")) print(qs.error(t, qs.quantize(t,{format="int4",granularity="channel"})).sqnr_db)' 2>&1)
 	ref=$("$q" -e 'local t=assert(qs.load("'"$src"'/tests/data/cli/w.npy")) print(qs.error(t, qs.quantize(t,{format="int4",granularity="channel"})).sqnr_db)')
 	[ -n "$out" ] && [ "$out" = "$ref" ]; ok $? "require \"qscope\" from $lua gives the same number" "$out vs $ref"

@@ -38,7 +38,8 @@ static size_t image(uint8_t *out, int major, const char *dict, int pad,
 	memcpy(out + pre, dict, hl);
 	memset(out + pre + hl, ' ', hlen - hl - 1);
 	out[total - 1] = '\n';
-	memcpy(out + total, data, n);
+	if (n)
+		memcpy(out + total, data, n);
 	return total + n;
 }
 
