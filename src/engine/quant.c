@@ -921,6 +921,43 @@ qs_tensor *qs_quant_dequant(const qs_quant *q, qs_tensor *t, qs_error *err)
 	return out;
 }
 
+qs_status qs_quant_param_metrics(const qs_quant *q, qs_tensor *t,
+				 qs_metrics *out, qs_error *err)
+{
+	const float *x = source(q, t, err);
+	if (!x)
+		return err ? err->code : QS_EINVAL;
+	size_t np = (size_t)(q->nparams ? q->nparams : 1);
+	qs_acc *acc = calloc(np, sizeof *acc);
+	if (!acc)
+		return qs_fail(err, QS_ENOMEM, "out of memory");
+	layout L;
+	rebuild_layout(q, &L);
+	kargs k = {.qmin = (float)q->qmin, .qmax = (float)q->qmax,
+		   .mode = q->spec.rounding, .seed = q->spec.seed};
+	int64_t i = 0;
+	while (i < q->size) {
+		int64_t end, p;
+		if (L.g == QS_GRAN_CHANNEL && L.inner == 1) {
+			p = i % L.nch; /* one element per run */
+			end = i + 1;
+		} else {
+			p = run_at(&L, i, &end);
+		}
+		k.x = x + i;
+		k.n = (size_t)(end - i);
+		k.S = q->scale + p;
+		k.Z = q->zero_point + p;
+		k.idx0 = (uint64_t)i;
+		run_scalar(&k, &acc[p]);
+		i = end;
+	}
+	for (size_t p = 0; p < np; p++)
+		qs_acc_finish(&acc[p], &out[p]);
+	free(acc);
+	return QS_OK;
+}
+
 qs_status qs_calibrate(qs_tensor *t, const qs_spec *spec, float **lo,
 		       float **hi, int64_t *n, qs_error *err)
 {

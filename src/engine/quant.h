@@ -95,6 +95,11 @@ qs_tensor *qs_quant_codes(const qs_quant *q, qs_tensor *t, qs_error *err);
 /* The dequantized float32 tensor, t's shape. */
 qs_tensor *qs_quant_dequant(const qs_quant *q, qs_tensor *t, qs_error *err);
 
+/* Error metrics of each parameter's elements (each channel or group):
+ * out[p] for p < q->nparams.  t must be the quantized tensor. */
+qs_status qs_quant_param_metrics(const qs_quant *q, qs_tensor *t,
+				 qs_metrics *out, qs_error *err);
+
 /* The calibrated ranges only: *n ranges in lo[], hi[] (caller frees). */
 qs_status qs_calibrate(qs_tensor *t, const qs_spec *spec, float **lo,
 		       float **hi, int64_t *n, qs_error *err);

@@ -327,6 +327,33 @@ static int q_dequant(lua_State *L)
 	return 1;
 }
 
+/* q:param_error() -> list of metric tables, one per channel or group */
+static int q_param_error(lua_State *L)
+{
+	lquant *lq = check_quant(L, 1);
+	lua_getiuservalue(L, 1, 1);
+	qs_tensor *src = ql_checktensor(L, -1);
+	size_t np = (size_t)(lq->q->nparams ? lq->q->nparams : 1);
+	qs_metrics *m = lua_newuserdatauv(L, np * sizeof *m, 0);
+	qs_error err;
+	if (qs_quant_param_metrics(lq->q, src, m, &err) < 0)
+		return luaL_error(L, "%s", err.msg);
+	lua_createtable(L, (int)np, 0);
+	for (size_t p = 0; p < np; p++) {
+		push_metrics(L, &m[p]);
+		lua_pushinteger(L, (lua_Integer)p);
+		lua_setfield(L, -2, "index");
+		lua_pushnumber(L, lq->q->scale[p]);
+		lua_setfield(L, -2, "scale");
+		lua_pushnumber(L, lq->q->lo[p]);
+		lua_setfield(L, -2, "lo");
+		lua_pushnumber(L, lq->q->hi[p]);
+		lua_setfield(L, -2, "hi");
+		lua_rawseti(L, -2, (lua_Integer)p + 1);
+	}
+	return 1;
+}
+
 static int q_error(lua_State *L)
 {
 	lquant *lq = check_quant(L, 1);
@@ -381,6 +408,8 @@ static int q_index(lua_State *L)
 		lua_pushcfunction(L, q_dequant);
 	else if (strcmp(k, "error") == 0)
 		lua_pushcfunction(L, q_error);
+	else if (strcmp(k, "param_error") == 0)
+		lua_pushcfunction(L, q_param_error);
 	else
 		lua_pushnil(L);
 	return 1;

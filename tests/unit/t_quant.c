@@ -115,7 +115,7 @@ static qs_spec spec(const char *fmt, qs_scheme sch, qs_granularity g)
 
 int main(void)
 {
-	tap_plan(47);
+	tap_plan(51);
 	qs_error err;
 
 	/* hand-computed: int8 symmetric, scale = amax/127 */
@@ -215,6 +215,28 @@ int main(void)
 		snprintf(what, sizeof what, "int4 asymmetric per channel axis %d",
 			 ax);
 		ok(matches_reference(t, &s, what), "%s", what);
+	}
+	for (int ax = 0; ax < 3; ax += 2) {
+		s = spec("int4", QS_SCHEME_SYMMETRIC, QS_GRAN_CHANNEL);
+		s.axis = ax;
+		q = qs_quantize(t, &s, &err);
+		qs_metrics pm[70];
+		double se = 0;
+		int64_t cnt = 0;
+		double worst = 1e300;
+		ok(qs_quant_param_metrics(q, t, pm, &err) == QS_OK,
+		   "per-channel metrics, axis %d", ax);
+		for (int64_t p = 0; p < q->nparams; p++) {
+			se += pm[p].mse * (double)pm[p].count;
+			cnt += pm[p].count;
+			worst = pm[p].sqnr_db < worst ? pm[p].sqnr_db : worst;
+		}
+		ok(cnt == t->size &&
+			   fabs(se / (double)cnt - q->metrics.mse) <=
+				   1e-6 * q->metrics.mse &&
+			   worst <= q->metrics.sqnr_db + 1e-9,
+		   "per-channel errors add up to the total (axis %d)", ax);
+		qs_quant_free(q);
 	}
 	s = spec("int8", QS_SCHEME_SYMMETRIC, QS_GRAN_GROUP);
 	s.group = 32; /* 70 = 32 + 32 + 6: a shorter last group */
