@@ -6,6 +6,7 @@
 #include <lauxlib.h>
 #include <lua.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -264,9 +265,34 @@ static void push_params(lua_State *L, const qs_quant *q, const float *v)
 	memcpy((*ud)->data, v, sizeof(float) * (size_t)q->nparams);
 }
 
+/* Metric tables print as one line of name=value pairs. */
+static int metrics_tostring(lua_State *L)
+{
+	static const char *const keys[] = {"sqnr_db", "mse",    "rmse",
+					   "max_abs", "mean_abs", "cosine",
+					   "clipped", "bias",   NULL};
+	luaL_Buffer b;
+	luaL_buffinit(L, &b);
+	for (int i = 0; keys[i]; i++) {
+		char tmp[64];
+		lua_getfield(L, 1, keys[i]);
+		snprintf(tmp, sizeof tmp, "%s%s %.6g", i ? "  " : "", keys[i],
+			 lua_tonumber(L, -1));
+		lua_pop(L, 1);
+		luaL_addstring(&b, tmp);
+	}
+	luaL_pushresult(&b);
+	return 1;
+}
+
 static void push_metrics(lua_State *L, const qs_metrics *m)
 {
 	lua_createtable(L, 0, 16);
+	if (luaL_newmetatable(L, "qscope.metrics")) {
+		lua_pushcfunction(L, metrics_tostring);
+		lua_setfield(L, -2, "__tostring");
+	}
+	lua_setmetatable(L, -2);
 #define F(name)                                                                \
 	lua_pushnumber(L, m->name);                                            \
 	lua_setfield(L, -2, #name)
@@ -423,11 +449,15 @@ static int q_tostring(lua_State *L)
 		return 1;
 	}
 	const qs_quant *q = lq->q;
-	lua_pushfstring(L, "quantized %s %s %s %s: sqnr %f dB, mse %f",
-			q->spec.format, qs_scheme_name(q->spec.scheme),
-			qs_granularity_name(q->spec.granularity),
-			qs_calib_name(q->spec.calib.method),
-			q->metrics.sqnr_db, q->metrics.mse);
+	char buf[256];
+	snprintf(buf, sizeof buf,
+		 "quantized %s %s per-%s %s: SQNR %.4g dB, MSE %.4g, "
+		 "%.3g%% clipped, %.4g bits/element",
+		 q->spec.format, qs_scheme_name(q->spec.scheme),
+		 qs_granularity_name(q->spec.granularity),
+		 qs_calib_name(q->spec.calib.method), q->metrics.sqnr_db,
+		 q->metrics.mse, 100.0 * q->metrics.clipped, q->bits);
+	lua_pushstring(L, buf);
 	return 1;
 }
 
