@@ -20,6 +20,8 @@ static const char usage[] =
 	"  SCRIPT.lua ARGS  run a Lua script headless; arg is set as in lua\n"
 	"  -e CHUNK         run a Lua chunk headless and exit\n"
 	"  --plain          the plain Readline prompt (no full-screen view)\n"
+	"  --shard I/N      run piece I of N (1 <= I <= N): qs.shard_select\n"
+	"                   keeps every N-th item of a list, from the I-th\n"
 	"  --version        print the version and exit\n"
 	"  --help           print this help and exit\n"
 	"\n"
@@ -52,6 +54,7 @@ int main(int argc, char **argv)
 {
 	const char *chunk = NULL;
 	int plain = 0, i = 1;
+	long shard_i = 1, shard_n = 1;
 	for (; i < argc; i++) {
 		const char *a = argv[i];
 		if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
@@ -68,6 +71,23 @@ int main(int argc, char **argv)
 				return 1;
 			}
 			chunk = argv[++i];
+		} else if (strcmp(a, "--shard") == 0) {
+			char *end = NULL;
+			if (i + 1 < argc) {
+				shard_i = strtol(argv[i + 1], &end, 10);
+				if (end && *end == '/')
+					shard_n = strtol(end + 1, &end, 10);
+				else
+					end = NULL;
+			}
+			if (!end || *end || shard_n < 1 || shard_i < 1 ||
+			    shard_i > shard_n) {
+				fputs("qscope: --shard needs I/N with 1 <= I <= "
+				      "N, e.g. --shard 2/8\n",
+				      stderr);
+				return 1;
+			}
+			i++;
 		} else if (strcmp(a, "--") == 0) {
 			i++;
 			break;
@@ -88,6 +108,11 @@ int main(int argc, char **argv)
 		      stderr);
 		return 1;
 	}
+	char setshard[96];
+	snprintf(setshard, sizeof setshard,
+		 "qs.shard = {index = %ld, count = %ld}", shard_i, shard_n);
+	if (qs_lua_run_string(Q, setshard, "=shard") < 0)
+		return fail(Q, qs_lua_error(Q));
 	if (chunk) {
 		if (qs_lua_run_string(Q, chunk, "=(command line)") < 0)
 			return fail(Q, qs_lua_error(Q));

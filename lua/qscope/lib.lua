@@ -83,6 +83,22 @@ function qs.rows(list, columns)
   return setmetatable(list, Rows)
 end
 
+-- shards ------------------------------------------------------------------
+
+qs.shard = qs.shard or {index = 1, count = 1}
+
+--- qs.shard_select(list) -> the items of this shard: with `qscope --shard
+-- I/N`, items I, I+N, I+2N, ... (all of them without --shard), so that N
+-- processes started by a scheduler split a list between them.
+function qs.shard_select(list)
+  local i, n = qs.shard.index, qs.shard.count
+  local out = {}
+  for p, v in ipairs(list) do
+    if (p - 1) % n == i - 1 then out[#out + 1] = v end
+  end
+  return out
+end
+
 -- compare -------------------------------------------------------------------
 
 local compare_columns = {"calib", "format", "granularity", "lo", "hi", "scale",

@@ -4,7 +4,10 @@
 #define _POSIX_C_SOURCE 200809L
 #include "config.h"
 
+#include <dirent.h>
+#include <errno.h>
 #include <lauxlib.h>
+#include <stdlib.h>
 #include <lua.h>
 #include <math.h>
 #include <string.h>
@@ -279,6 +282,48 @@ static int l_tensor(lua_State *L)
 	return 1;
 }
 
+static int cmp_names(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* qs.listdir(path) -> sorted list of entry names (no "." or ".."), or
+ * nil, message. */
+static int l_listdir(lua_State *L)
+{
+	const char *path = luaL_checkstring(L, 1);
+	DIR *d = opendir(path);
+	if (!d)
+		return ql_pushfail(L, lua_pushfstring(L, "%s: %s", path,
+						       strerror(errno)));
+	/* collect into a Lua table first (raises cleanly on OOM after
+	 * closedir below would leak d: so names go through the stack) */
+	lua_newtable(L);
+	int n = 0;
+	struct dirent *e;
+	while ((e = readdir(d))) {
+		if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+			continue;
+		lua_pushstring(L, e->d_name);
+		lua_rawseti(L, -2, ++n);
+	}
+	closedir(d);
+	/* sort by byte order */
+	const char **v = lua_newuserdatauv(L, (size_t)(n ? n : 1) * sizeof *v, 0);
+	for (int i = 0; i < n; i++) {
+		lua_rawgeti(L, -2, i + 1);
+		v[i] = lua_tostring(L, -1);
+		lua_pop(L, 1); /* still referenced by the table */
+	}
+	qsort(v, (size_t)n, sizeof *v, cmp_names);
+	lua_createtable(L, n, 0);
+	for (int i = 0; i < n; i++) {
+		lua_pushstring(L, v[i]);
+		lua_rawseti(L, -2, i + 1);
+	}
+	return 1;
+}
+
 static int l_clock(lua_State *L)
 {
 	struct timespec ts;
@@ -304,7 +349,7 @@ static int l_threads(lua_State *L)
 static const luaL_Reg funcs[] = {
 	{"threads", l_threads},
 	{"load", l_load},     {"save", l_save},   {"tensor", l_tensor},
-	{"clock", l_clock},   {NULL, NULL},
+	{"clock", l_clock},   {"listdir", l_listdir},   {NULL, NULL},
 };
 
 void ql_open_tensor(lua_State *L)

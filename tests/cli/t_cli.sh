@@ -7,7 +7,7 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 n=0
 ok() { n=$((n + 1)); if [ "$1" = 0 ]; then echo "ok $n - $2"; else echo "not ok $n - $2"; [ -n "${3:-}" ] && printf '%s\n' "$3" | sed 's/^/# /'; fi; }
-echo "1..16"
+echo "1..20"
 
 out=$("$q" --version); ok $? "--version exits 0"
 case $out in "qscope "[0-9]*) r=0 ;; *) r=1 ;; esac; ok $r "--version prints the version" "$out"
@@ -33,6 +33,15 @@ out=$("$q" -e 'qs.quantize(qs.tensor({1,2}), {format="int99"})' 2>&1)
 echo "$out" | grep -q "unknown format 'int99' (accepted: int8, uint8, intN, uintN"; ok $? "bad format lists the accepted ones" "$out"
 out=$("$q" -e 'qs.quantize(qs.tensor({1,2}), {colour="red"})' 2>&1)
 echo "$out" | grep -q "unknown spec key 'colour' (accepted: format, scheme"; ok $? "unknown spec key" "$out"
+
+out=$("$q" --shard 2/3 -e 'print(table.concat(qs.shard_select{1, 2, 3, 4, 5, 6, 7}, ","))' 2>&1)
+[ "$out" = "2,5" ]; ok $? "--shard 2/3 keeps items 2, 5" "$out"
+out=$("$q" -e 'print(table.concat(qs.shard_select{1, 2, 3}, ","))' 2>&1)
+[ "$out" = "1,2,3" ]; ok $? "no --shard keeps every item" "$out"
+"$q" --shard 4/3 -e '' 2>"$tmp/e"; [ $? = 1 ] && grep -q "shard needs I/N" "$tmp/e"; ok $? "bad --shard is an error"
+mkdir "$tmp/d" && : >"$tmp/d/b.npy" && : >"$tmp/d/a.npy"
+out=$("$q" -e 'print(table.concat(qs.listdir("'"$tmp"'/d"), " ")) print(qs.listdir("'"$tmp"'/none"))' 2>&1)
+[ "$out" = "$(printf 'a.npy b.npy\nnil\t%s/none: No such file or directory' "$tmp")" ]; ok $? "qs.listdir sorts, and fails with nil, message" "$out"
 
 # the same engine from stock lua5.4
 lua=${LUA_INTERP:-lua5.4}
