@@ -678,8 +678,9 @@ static qs_grid grid_of(const qs_spec *s)
 
 /* Calibrated ranges for every parameter. */
 static qs_status calibrate_all(const qs_spec *s, const layout *L,
-			       const float *x, int64_t nparams, float *lo,
-			       float *hi, qs_error *err)
+			       const float *x, int t_ndim, int64_t t_shape0,
+			       int64_t nparams, float *lo, float *hi,
+			       qs_error *err)
 {
 	if (s->calib.method == QS_CALIB_MINMAX) {
 		minmax_pass(L, x, nparams, lo, hi);
@@ -689,9 +690,14 @@ static qs_status calibrate_all(const qs_spec *s, const layout *L,
 		return QS_OK;
 	}
 	qs_grid g = grid_of(s);
-	if (L->g == QS_GRAN_TENSOR)
-		return qs_calib_range(&s->calib, x, (size_t)L->size, &g, &lo[0],
+	if (L->g == QS_GRAN_TENSOR) {
+		qs_calib c = s->calib;
+		/* EMA over a tensor: its batches are the slices of axis 0 */
+		if (c.method == QS_CALIB_EMA && c.batches == 0 && t_ndim > 0)
+			c.batches = t_shape0;
+		return qs_calib_range(&c, x, (size_t)L->size, &g, &lo[0],
 				      &hi[0], err);
+	}
 	size_t cap = L->g == QS_GRAN_CHANNEL
 			     ? (size_t)(L->size / (L->nch ? L->nch : 1))
 			     : (size_t)L->grp;
@@ -789,7 +795,8 @@ static qs_quant *prepare(qs_tensor *t, const qs_spec *spec, layout *L,
 	q->rowlen_ = L->rowlen;
 	q->ngrp_ = L->ngrp;
 	qs_code_range(spec, &q->qmin, &q->qmax);
-	if (calibrate_all(spec, L, x, q->nparams, q->lo, q->hi, err) < 0) {
+	if (calibrate_all(spec, L, x, t->ndim, t->ndim ? t->shape[0] : 1,
+			  q->nparams, q->lo, q->hi, err) < 0) {
 		qs_quant_free(q);
 		return NULL;
 	}

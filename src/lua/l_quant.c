@@ -181,8 +181,13 @@ static void check_spec(lua_State *L, int arg, qs_spec *s)
 		spec_error(L, arg, "unknown preset '%s' (accepted: %s)", v,
 			   "none, torch, onnxruntime, tensorrt, ggml, aimet");
 	double d;
-	if (opt_number(L, arg, "percentile", &d))
+	if (opt_number(L, arg, "percentile", &d)) {
+		if (!(d > 0 && d <= 100))
+			spec_error(L, arg,
+				   "spec.percentile must be in (0, 100]%s%s",
+				   "", "");
 		s->calib.percentile = d;
+	}
 	if (opt_integer(L, arg, "bins", &iv)) {
 		if (iv < 2 || iv > (1 << 24))
 			spec_error(L, arg,
