@@ -121,7 +121,7 @@ void qs_acc_finish(const qs_acc *a, qs_metrics *m)
 	m->bias = a->err / dn;
 	m->clipped = (double)a->clipped / dn;
 	if (a->se == 0)
-		m->sqnr_db = a->sx2 == 0 ? NAN : INFINITY;
+		m->sqnr_db = INFINITY; /* exact, even for an all-zero signal */
 	else if (a->sx2 == 0)
 		m->sqnr_db = -INFINITY;
 	else
