@@ -53,6 +53,37 @@ void ql_pushshape(lua_State *L, int ndim, const int64_t *shape)
 	}
 }
 
+/* Push element i exactly: integers as Lua integers (uint64 above
+ * INT64_MAX as a float), floating types as floats. */
+static void push_elem(lua_State *L, const qs_tensor *t, int64_t i)
+{
+	switch (t->dtype) {
+	case QS_DT_I64:
+		lua_pushinteger(L, ((const int64_t *)t->data)[i]);
+		return;
+	case QS_DT_U64: {
+		uint64_t u = ((const uint64_t *)t->data)[i];
+		if (u <= (uint64_t)INT64_MAX)
+			lua_pushinteger(L, (lua_Integer)u);
+		else
+			lua_pushnumber(L, (lua_Number)u);
+		return;
+	}
+	case QS_DT_F16:
+	case QS_DT_BF16:
+	case QS_DT_F32:
+	case QS_DT_F64:
+		lua_pushnumber(L, qs_tensor_get(t, i));
+		return;
+	case QS_DT_BOOL:
+		lua_pushboolean(L, ((const uint8_t *)t->data)[i] != 0);
+		return;
+	default:
+		lua_pushinteger(L, (lua_Integer)qs_tensor_get(t, i));
+		return;
+	}
+}
+
 /* __gc and __close: free once, idempotent. */
 static int t_free(lua_State *L)
 {
@@ -99,12 +130,7 @@ static int t_tolist(lua_State *L)
 		      "tensor too large for a Lua list");
 	lua_createtable(L, (int)t->size, 0);
 	for (int64_t i = 0; i < t->size; i++) {
-		double v = qs_tensor_get(t, i);
-		if (t->dtype == QS_DT_F16 || t->dtype == QS_DT_BF16 ||
-		    t->dtype == QS_DT_F32 || t->dtype == QS_DT_F64)
-			lua_pushnumber(L, v);
-		else
-			lua_pushinteger(L, (lua_Integer)v);
+		push_elem(L, t, i);
 		lua_rawseti(L, -2, i + 1);
 	}
 	return 1;
@@ -135,12 +161,7 @@ static int t_index(lua_State *L)
 					  "tensor index %I out of range "
 					  "(1..%I)",
 					  (LUAI_UACINT)i, (LUAI_UACINT)t->size);
-		double v = qs_tensor_get(t, i - 1);
-		if (t->dtype == QS_DT_F16 || t->dtype == QS_DT_BF16 ||
-		    t->dtype == QS_DT_F32 || t->dtype == QS_DT_F64)
-			lua_pushnumber(L, v);
-		else
-			lua_pushinteger(L, (lua_Integer)v);
+		push_elem(L, t, i - 1);
 		return 1;
 	}
 	const char *k = luaL_checkstring(L, 2);
