@@ -8,6 +8,7 @@
 
 #include "lua/qs_lua.h"
 #include "tui/repl.h"
+#include "tui/tui.h"
 
 static const char usage[] =
 	"Usage: qscope [OPTION]... [FILE.npy]...\n"
@@ -15,11 +16,12 @@ static const char usage[] =
 	"       qscope -e 'LUA CHUNK'\n"
 	"Explore the quantization error of NumPy tensors.\n"
 	"\n"
-	"  FILE.npy ...     open the tensors (global t is the first, tensors\n"
-	"                   the list) and start the interactive prompt\n"
+	"  FILE.npy ...     open the tensors in the workbench (global t is the\n"
+	"                   first, tensors the list); without a terminal, the\n"
+	"                   plain prompt\n"
 	"  SCRIPT.lua ARGS  run a Lua script headless; arg is set as in lua\n"
 	"  -e CHUNK         run a Lua chunk headless and exit\n"
-	"  --plain          the plain Readline prompt (no full-screen view)\n"
+	"  --plain          the plain Readline prompt instead of the workbench\n"
 	"  --shard I/N      run piece I of N (1 <= I <= N): qs.shard_select\n"
 	"                   keeps every N-th item of a list, from the I-th\n"
 	"  --version        print the version and exit\n"
@@ -101,6 +103,12 @@ int main(int argc, char **argv)
 			break;
 		}
 	}
+	if (!plain && !chunk && !(i < argc && ends_with(argv[i], ".lua"))) {
+		/* the workbench, unless there is no terminal to show it on */
+		int st = qs_tui_main(argc - i, argv + i);
+		if (st != QS_TUI_NOTERM)
+			return st;
+	}
 	qs_host host = {.write = write_stdout, .ud = NULL};
 	qs_lua *Q = qs_lua_new(&host);
 	if (!Q) {
@@ -135,7 +143,6 @@ int main(int argc, char **argv)
 			if (qs_lua_open_tensor(Q, argv[i]) < 0)
 				return fail(Q, qs_lua_error(Q));
 	}
-	(void)plain; /* the plain prompt is the only one for now */
 	int st = qs_repl_plain(Q);
 	qs_lua_close(Q);
 	return st;
