@@ -227,6 +227,8 @@ static int u_get(lua_State *L)
 		setint(L, "qmax", s.qmax);
 		setnum(L, "storage_bits", s.bits);
 		setnum(L, "ms", s.ms);
+		if (s.latency_ms > 0)
+			setnum(L, "latency_ms", s.latency_ms);
 		push_metrics(L, &s.metrics);
 		lua_setfield(L, -2, "metrics");
 		setnum(L, "sqnr_db", s.metrics.sqnr_db);

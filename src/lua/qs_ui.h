@@ -39,6 +39,8 @@ typedef struct qs_ui_state {
 	double lo, hi;           /* clipping range; extremes over params */
 	double scale_min, scale_max, zp_min, zp_max;
 	double ms;               /* time the result took to compute */
+	double latency_ms;       /* last change: from the key (or ui call)
+				  * to its result on the screen; 0 unknown */
 	int log_scale;           /* histogram counts on a log scale */
 	double view_lo, view_hi; /* histogram x range */
 	const char *view;        /* lower pane: "compare" or "channels" */

@@ -609,7 +609,7 @@ static void fill_row(qs_ui_row *row, const wb_result *r)
 	row->ms = r->ms;
 }
 
-/* Current spec first, then its channel breakdown. */
+/* The current spec, as soon as the settings change. */
 static void *worker_current(void *arg)
 {
 	wb *m = arg;
@@ -646,9 +646,36 @@ static void *worker_current(void *arg)
 			}
 			notify(m);
 			pthread_cond_broadcast(&m->done);
+			pthread_cond_broadcast(&m->work); /* compare resumes */
 			continue;
 		}
-		if (m->ch_gen != m->gen) {
+		pthread_cond_wait(&m->work, &m->mu);
+	}
+	pthread_mutex_unlock(&m->mu);
+	return NULL;
+}
+
+/* After the current result: its channel breakdown, then the compare
+ * rows one at a time, at a lower priority on one engine thread. */
+static void *worker_compare(void *arg)
+{
+	wb *m = arg;
+#ifdef SYS_gettid
+	setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), 5);
+#endif
+	qs_threads_set(1);
+	const qs_calib_method *ms;
+	int nm = wb_methods(&ms);
+	pthread_mutex_lock(&m->mu);
+	while (!m->stop) {
+		int cur_coming = !(m->res && m->res->gen == m->gen);
+		int k = -1;
+		for (int i = 0; i < nm && k < 0; i++)
+			if (m->cmp_state[i] == 0)
+				k = i;
+		/* the current spec goes first: nothing starts here until its
+		 * result is out (it fills its own compare row) */
+		if (!cur_coming && m->ch_gen != m->gen) {
 			wb_result *r = m->res;
 			r->refs++;
 			uint64_t g = r->gen;
@@ -674,33 +701,7 @@ static void *worker_current(void *arg)
 			}
 			continue;
 		}
-		pthread_cond_wait(&m->work, &m->mu);
-	}
-	pthread_mutex_unlock(&m->mu);
-	return NULL;
-}
-
-/* Compare rows, one at a time, at a lower priority on one thread. */
-static void *worker_compare(void *arg)
-{
-	wb *m = arg;
-#ifdef SYS_gettid
-	setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), 5);
-#endif
-	qs_threads_set(1);
-	const qs_calib_method *ms;
-	int nm = wb_methods(&ms);
-	pthread_mutex_lock(&m->mu);
-	while (!m->stop) {
-		/* the current spec's own row is filled by the other worker
-		 * when its result arrives: leave it to that one */
-		int curk = compare_row_of(m->cur.spec.calib.method);
-		int cur_coming = !(m->res && m->res->gen == m->gen);
-		int k = -1;
-		for (int i = 0; i < nm && k < 0; i++)
-			if (m->cmp_state[i] == 0 && !(i == curk && cur_coming))
-				k = i;
-		if (k < 0 || m->cmp_tensor < 0) {
+		if (k < 0 || m->cmp_tensor < 0 || cur_coming) {
 			pthread_cond_wait(&m->work, &m->mu);
 			continue;
 		}

@@ -221,8 +221,8 @@ static void *capture_main(void *arg)
 
 static void apply(const wb_settings *s)
 {
-	wb_settings_set(T.m, s);
 	T.t_change = wb_clock();
+	wb_settings_set(T.m, s);
 	T.gen_change = wb_generation(T.m);
 }
 
@@ -1507,6 +1507,7 @@ static int op_state(void *ud, qs_ui_state *o, char *err, size_t n)
 			o->zp_min = r->zmin;
 			o->zp_max = r->zmax;
 			o->ms = r->ms;
+			o->latency_ms = T.last_latency;
 		} else {
 			snprintf(o->error, sizeof o->error, "%s", r->error);
 		}
