@@ -1,0 +1,45 @@
+#!/bin/sh
+# TAP: the workbench driven in tmux: start-up on a tensor, every key
+# changes what the panes show, Lua at the prompt, errors and Ctrl-C keep
+# it running, resize, quit restores the terminal.
+q=${QSCOPE:-../src/qscope}
+src=${top_srcdir:-..}
+. "$src/tests/tui/tmuxlib.sh"
+a=$src/tests/data/tui/a.npy
+b=$src/tests/data/tui/b.npy
+echo "1..30"
+start 80 24 "'$q' '$a' '$b'"
+wait_for "Histogram" && wait_for "a.npy" && wait_for "int8 sym, per tensor"
+ok $? "start-up at 80x24: histogram, the tensor and the spec"
+wait_re "SQNR [0-9]+\.[0-9]+ dB"; ok $? "the error of the default spec"
+wait_re "^ 1  minmax "; ok $? "the compare table lists minmax first"
+wait_for "KEYS"; ok $? "the status line shows keys mode"
+keys c; wait_for "calib ema"; ok $? "c: next calibration method"
+keys C; wait_for "calib minmax"; ok $? "C: previous calibration method"
+keys f; wait_for "uint8 sym"; ok $? "f: next format"
+keys F; wait_for "int8 sym"; ok $? "F: previous format"
+keys +; wait_for "int9 sym"; ok $? "+: one bit more"
+keys - -; wait_for "int7 sym"; ok $? "-: one bit less"
+keys +; wait_for "int8 sym"; ok $? "back to int8"
+keys g; wait_for "per channel"; ok $? "g: per channel"
+keys g g; wait_for "per tensor"; ok $? "g g: per group, back to per tensor"
+keys s; wait_for "int8 asym"; ok $? "s: asymmetric"
+keys s r; wait_for "round away"; ok $? "r: next rounding rule"
+keys R; wait_for "round nearest"; ok $? "R: previous rounding rule"
+keys Left; wait_for "calib fixed"; ok $? "Left: lo moves, a hand-set range"
+keys 0; wait_for "calib minmax"; ok $? "0: back to the calibrated range"
+keys l; wait_for "Histogram ─ log"; ok $? "l: log counts"
+keys v; wait_for "Channels"; ok $? "v: the channels view"
+keys n; wait_for "b.npy"; ok $? "n: the next tensor"
+keys '?'; wait_for "qscope keys"; ok $? "?: the help overlay"
+keys x; wait_gone "qscope keys"; ok $? "any key closes the help"
+lua 'print(6 * 7)'; wait_re "^ 42 *$"; ok $? "a Lua command at the prompt prints its result"
+wait_for "LUA"; ok $? "the status line shows the Lua prompt"
+keys 'error("boom")' Enter; wait_for "stdin:1: boom"; ok $? "a Lua error shows in the output pane"
+keys 'print("still" .. " here")' Enter; wait_for "still here"; ok $? "the workbench keeps running after an error"
+keys 'while true do end' Enter; sleep 0.3; keys C-c; wait_for "interrupted!"
+ok $? "Ctrl-C stops a running script"
+T resize-window -t qs -x 160 -y 50; wait_for "Compare" && wait_for "Channels" && wait_for "256 values"
+ok $? "resize to 160x50 shows more (both tables, the value count)"
+keys Escape; wait_for "KEYS"; keys q; wait_for "EXITED 0" && wait_for "icanon echo"
+ok $? "q quits and restores the terminal (canonical mode, echo)"
