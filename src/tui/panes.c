@@ -12,6 +12,8 @@
 
 #include "tui/keys.h"
 
+static int ascii_only; /* not a UTF-8 locale: symbols become ASCII */
+
 enum {
 	P_TITLE = 1,
 	P_BAR,
@@ -32,6 +34,7 @@ void pane_theme_init(pane_theme *th)
 {
 	memset(th, 0, sizeof *th);
 	th->utf8 = strcmp(nl_langinfo(CODESET), "UTF-8") == 0;
+	ascii_only = !th->utf8;
 	th->colors = has_colors();
 	th->text = A_NORMAL;
 	th->bold = A_BOLD;
@@ -89,11 +92,51 @@ void pane_theme_init(pane_theme *th)
 
 /* ---- text helpers ------------------------------------------------------ */
 
+
+/* The ASCII stand-ins of the symbols the panes use. */
+static const char *const ascii_map[][2] = {
+	{"\u00b7", "|"},  {"\u2026", "..."}, {"\u2248", "~"},
+	{"\u25c0", "<"},  {"\u25b6", ">"},   {"\u23f3", "*"},
+	{"\u2190", "<-"}, {"\u2192", "->"},  {"\u2191", "^"},
+	{"\u2193", "v"},  {"\u2500", "-"},   {"\u2502", "|"},
+	{"\u252c", "+"},  {"\u25b2", "^"},   {"\u251c", "["},
+	{"\u2524", "]"},  {"\u253c", "+"},   {"\u250c", "+"},
+	{"\u2510", "+"},  {"\u2514", "+"},   {"\u2518", "+"},
+	{NULL, NULL}};
+
+/* s with the symbols replaced by ASCII, in buf. */
+static const char *to_ascii(const char *s, char *buf, size_t n)
+{
+	size_t k = 0;
+	while (*s && k + 4 < n) {
+		int hit = 0;
+		if ((unsigned char)*s >= 0x80)
+			for (int i = 0; ascii_map[i][0]; i++) {
+				size_t l = strlen(ascii_map[i][0]);
+				if (strncmp(s, ascii_map[i][0], l) == 0) {
+					size_t m = strlen(ascii_map[i][1]);
+					memcpy(buf + k, ascii_map[i][1], m);
+					k += m;
+					s += l;
+					hit = 1;
+					break;
+				}
+			}
+		if (!hit)
+			buf[k++] = *s++;
+	}
+	buf[k] = '\0';
+	return buf;
+}
+
 /* Write s at (y, x) using at most maxw columns; returns columns used. */
 static int put(int y, int x, int maxw, attr_t a, const char *s)
 {
 	if (maxw <= 0 || !s)
 		return 0;
+	char abuf[1024];
+	if (ascii_only)
+		s = to_ascii(s, abuf, sizeof abuf);
 	mbstate_t st;
 	memset(&st, 0, sizeof st);
 	size_t n = strlen(s), i = 0;
@@ -198,6 +241,14 @@ static void hrule(const pane_theme *th, int y, int x, int w, attr_t a)
 	else
 		mvhline(y, x, '-', w);
 	attr_set(old, pair, NULL);
+}
+
+void pane_vrule(const pane_theme *th, int x, int y0, int y1)
+{
+	for (int y = y0; y < y1; y++)
+		put(y, x, 1, th->dim, "\u2502");
+	if (y0 > 0)
+		put(y0 - 1, x, 1, th->dim, "\u252c");
 }
 
 void pane_title(const pane_theme *th, pane_rect r, const char *title,
@@ -337,10 +388,6 @@ void pane_hist(const pane_theme *th, pane_rect r, const pane_hist_data *d)
 			      d->note);
 	if (d->stale)
 		snprintf(extra + n, sizeof extra - (size_t)n, " \u00b7 computing\u2026");
-	if (!th->utf8) /* plain ASCII title without the middle dots */
-		for (char *p = extra; *p; p++)
-			if ((unsigned char)*p >= 0x80)
-				*p = ' ';
 	pane_title(th, r, "Histogram", extra);
 	int ph = r.h - 3; /* plot rows */
 	if (d->text) {
@@ -1005,16 +1052,18 @@ void pane_help(const pane_theme *th, int lines, int cols)
 	attrset(th->text);
 	for (int y = 0; y < h; y++)
 		mvhline(y0 + y, x0, ' ', w);
-	attrset(th->title);
-	mvaddch(y0, x0, ACS_ULCORNER);
-	mvhline(y0, x0 + 1, ACS_HLINE, w - 2);
-	mvaddch(y0, x0 + w - 1, ACS_URCORNER);
-	mvvline(y0 + 1, x0, ACS_VLINE, h - 2);
-	mvvline(y0 + 1, x0 + w - 1, ACS_VLINE, h - 2);
-	mvaddch(y0 + h - 1, x0, ACS_LLCORNER);
-	mvhline(y0 + h - 1, x0 + 1, ACS_HLINE, w - 2);
-	mvaddch(y0 + h - 1, x0 + w - 1, ACS_LRCORNER);
 	attr_set(old, pair, NULL);
+	/* the frame in Unicode (or ASCII): ACS is unreliable in UTF-8 */
+	hrule(th, y0, x0, w, th->title);
+	hrule(th, y0 + h - 1, x0, w, th->title);
+	for (int y = 1; y < h - 1; y++) {
+		put(y0 + y, x0, 1, th->title, "\u2502");
+		put(y0 + y, x0 + w - 1, 1, th->title, "\u2502");
+	}
+	put(y0, x0, 1, th->title, "\u250c");
+	put(y0, x0 + w - 1, 1, th->title, "\u2510");
+	put(y0 + h - 1, x0, 1, th->title, "\u2514");
+	put(y0 + h - 1, x0 + w - 1, 1, th->title, "\u2518");
 	put(y0, x0 + 2, w - 4, th->title, " qscope keys ");
 	int i = 0;
 	for (const tui_help_line *l = tui_help; l->keys; l++, i++) {

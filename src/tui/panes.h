@@ -30,6 +30,10 @@ void pane_theme_init(pane_theme *th);
 void pane_title(const pane_theme *th, pane_rect r, const char *title,
 		const char *extra);
 
+/* A vertical rule at column x over rows [y0, y1), joined to a title
+ * line on row y0 - 1. */
+void pane_vrule(const pane_theme *th, int x, int y0, int y1);
+
 /* What the histogram pane shows. */
 typedef struct pane_hist_data {
 	const wb_tensor *t;      /* NULL: no tensor */

@@ -965,10 +965,7 @@ static void draw(void)
 	if (T.L.stats.w > 0)
 		pane_stats(&T.th, T.L.stats, w, &s, r, stale, T.last_latency);
 	if (T.L.sep_x >= 0 && T.L.stats.w > 0) {
-		attrset(T.th.dim);
-		mvvline(T.L.sep_y0, T.L.sep_x, ACS_VLINE, T.L.sep_y1 - T.L.sep_y0);
-		mvaddch(0, T.L.sep_x, ACS_TTEE);
-		attrset(A_NORMAL);
+		pane_vrule(&T.th, T.L.sep_x, T.L.sep_y0, T.L.sep_y1);
 	}
 
 	char what[96];
