@@ -623,12 +623,12 @@ void pane_stats(const pane_theme *th, pane_rect r, const wb_tensor *t,
 	pane_title(th, (pane_rect){y, r.x, 1, r.w}, "Quantizer", "");
 	y++;
 	if (p->granularity == QS_GRAN_CHANNEL)
-		snprintf(c, sizeof c, "channel, axis %d", p->axis);
+		snprintf(c, sizeof c, "channel axis %d", p->axis);
 	else if (p->granularity == QS_GRAN_GROUP)
-		snprintf(c, sizeof c, "group of %lld", (long long)p->group);
+		snprintf(c, sizeof c, "group %lld", (long long)p->group);
 	else
-		snprintf(c, sizeof c, "tensor");
-	snprintf(b, sizeof b, "%s %s%s, per %s", p->format,
+		snprintf(c, sizeof c, "per tensor");
+	snprintf(b, sizeof b, "%s %s%s, %s", p->format,
 		 p->scheme == QS_SCHEME_SYMMETRIC ? "sym" : "asym",
 		 p->narrow ? " narrow" : "", c);
 	put(y++, x, w, th->bold, b);
@@ -675,6 +675,12 @@ void pane_stats(const pane_theme *th, pane_rect r, const wb_tensor *t,
 		snprintf(b, sizeof b, "scale %s  zp %s",
 			 pane_num(c, sizeof c, res->smin, sig + 1),
 			 pane_num(e, sizeof e, res->zmin, 5));
+	} else if (res->zmin == res->zmax) {
+		char d1[24];
+		snprintf(b, sizeof b, "scale %s..%s  zp %s",
+			 pane_num(c, sizeof c, res->smin, 3),
+			 pane_num(e, sizeof e, res->smax, 3),
+			 pane_num(d1, sizeof d1, res->zmin, 3));
 	} else {
 		char d1[24], d2[24];
 		snprintf(b, sizeof b, "scale %s..%s  zp %s..%s",
@@ -866,7 +872,7 @@ void pane_compare(const pane_theme *th, pane_rect r, const qs_ui_row *rows,
 
 void pane_channels(const pane_theme *th, pane_rect r, const qs_ui_channel *ch,
 		   int64_t n, int64_t total, int ready, int64_t scroll,
-		   const wb_tensor *t, const char *what)
+		   const wb_tensor *t, const char *what, int64_t per_row)
 {
 	clear_rect(r);
 	char extra[128];
@@ -886,7 +892,7 @@ void pane_channels(const pane_theme *th, pane_rect r, const qs_ui_channel *ch,
 	int wi = 7, wl = 9, wh = 9, ws = metrics ? 8 : 0;
 	int bw = r.w - 2 - wi - wl - wh - ws - 4;
 	int y = r.y + 1, x = r.x + 1;
-	put(y, x, wi, th->dim, "index");
+	put(y, x, wi, th->dim, per_row ? "row:grp" : "index");
 	if (bw >= 8) {
 		char h[64];
 		char b1[24], b2[24];
@@ -913,7 +919,11 @@ void pane_channels(const pane_theme *th, pane_rect r, const qs_ui_channel *ch,
 		const qs_ui_channel *c = &ch[i];
 		y = r.y + 2 + (int)i;
 		char b[48];
-		snprintf(b, sizeof b, "%lld", (long long)c->index);
+		if (per_row)
+			snprintf(b, sizeof b, "%lld:%lld", (long long)(c->index / per_row),
+				 (long long)(c->index % per_row));
+		else
+			snprintf(b, sizeof b, "%lld", (long long)c->index);
 		put(y, x, wi, th->text, b);
 		if (bw >= 8) {
 			int bx = x + wi + 1;

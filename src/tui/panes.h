@@ -62,10 +62,12 @@ void pane_stats(const pane_theme *th, pane_rect r, const wb_tensor *t,
 void pane_compare(const pane_theme *th, pane_rect r, const qs_ui_row *rows,
 		  int n, int pending, int *scroll, const char *what);
 
-/* The channels view; rows [scroll, scroll + visible) are in ch. */
+/* The channels view; rows [scroll, scroll + visible) are in ch.  With
+ * per_row > 0 the rows are groups, per_row to a row of the tensor, shown
+ * as row:group. */
 void pane_channels(const pane_theme *th, pane_rect r, const qs_ui_channel *ch,
 		   int64_t n, int64_t total, int ready, int64_t scroll,
-		   const wb_tensor *t, const char *what);
+		   const wb_tensor *t, const char *what, int64_t per_row);
 
 /* The output pane. */
 void pane_output(const pane_theme *th, pane_rect r, tui_out *o, int *scroll,

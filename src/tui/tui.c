@@ -1003,8 +1003,13 @@ static void draw(void)
 		else
 			snprintf(cwhat, sizeof cwhat, "axis %d, one scale",
 				 s.spec.axis);
+		int64_t per_row = 0;
+		if (w && s.spec.granularity == QS_GRAN_GROUP && s.spec.group > 0) {
+			int64_t last = w->t->ndim ? w->t->shape[w->t->ndim - 1] : 1;
+			per_row = (last + s.spec.group - 1) / s.spec.group;
+		}
 		pane_channels(&T.th, T.L.channels, ch, n, total, ready,
-			      T.ch_scroll, w, cwhat);
+			      T.ch_scroll, w, cwhat, per_row);
 		busy |= w && !ready;
 	}
 	paint_output();
