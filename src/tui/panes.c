@@ -405,6 +405,14 @@ void pane_hist(const pane_theme *th, pane_rect r, const pane_hist_data *d)
 					      "\u2587", "\u2588"};
 	static const char *const ascii[] = {" ", ".", ".", "_", "_", "=",
 					    "=", "#", "#"};
+	/* what is clipped: with a known grid, values that round outside the
+	 * codes (beyond half a step past the end levels); else outside the
+	 * markers */
+	double clo = d->mlo, chi = d->mhi;
+	if (s > 0) {
+		clo = ((double)d->qmin - d->grid_zp - 0.5) * s;
+		chi = ((double)d->qmax - d->grid_zp + 0.5) * s;
+	}
 	int mx0 = -1, mx1 = -1;
 	if (d->markers) {
 		mx0 = (int)floor((d->mlo - d->vlo) / cw);
@@ -420,7 +428,7 @@ void pane_hist(const pane_theme *th, pane_rect r, const pane_hist_data *d)
 		if (c > 0 && h8 == 0)
 			h8 = 1;
 		double v = d->vlo + (x + 0.5) * cw;
-		int out = d->markers && (v < d->mlo || v > d->mhi);
+		int out = d->markers && (v < clo || v > chi);
 		attr_t a = out ? th->clip : th->bar;
 		int marker = x == mx0 || x == mx1;
 		for (int k = 0; k < ph; k++) {
@@ -513,7 +521,7 @@ void pane_hist(const pane_theme *th, pane_rect r, const pane_hist_data *d)
 	/* the mass outside [lo, hi], in the top corners */
 	if (d->markers && d->t->stats.count) {
 		double below, above;
-		clipped_split(d->t, d->mlo, d->mhi, &below, &above);
+		clipped_split(d->t, clo, chi, &below, &above);
 		if (below > 0) {
 			snprintf(b1, sizeof b1, th->utf8 ? "\u25c0 \u2248%s%%" : "< ~%s%%",
 				 pane_num(b2, sizeof b2, 100 * below, 2));
@@ -701,7 +709,8 @@ void pane_stats(const pane_theme *th, pane_rect r, const wb_tensor *t,
 		return;
 	char lat[48] = "";
 	if (!stale)
-		snprintf(lat, sizeof lat, "%.0f ms", res->ms);
+		snprintf(lat, sizeof lat, res->ms < 10 ? "%.1f ms" : "%.0f ms",
+			 res->ms);
 	pane_title(th, (pane_rect){y, r.x, 1, r.w},
 		   stale ? "Error (computing\u2026)" : "Error", lat);
 	y++;
