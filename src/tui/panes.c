@@ -662,11 +662,19 @@ void pane_stats(const pane_theme *th, pane_rect r, const wb_tensor *t,
 	}
 	attr_t va = stale ? th->dim : th->text;
 	if (!res->q) {
-		/* the message may be long: wrap it over the rows left */
+		/* the message may be long: wrap it at spaces over the rows
+		 * left */
 		const char *m = res->error;
-		size_t len = strlen(m);
-		while (len && y < ymax) {
-			size_t take = len < (size_t)w ? len : (size_t)w;
+		while (*m && y < ymax) {
+			size_t len = strlen(m), take = len;
+			if (take > (size_t)w) {
+				take = (size_t)w;
+				size_t sp = take;
+				while (sp > 0 && m[sp] != ' ')
+					sp--;
+				if (sp > 0)
+					take = sp;
+			}
 			char line[256];
 			if (take > 255)
 				take = 255;
@@ -674,7 +682,8 @@ void pane_stats(const pane_theme *th, pane_rect r, const wb_tensor *t,
 			line[take] = '\0';
 			put(y++, x, w, th->err, line);
 			m += take;
-			len -= take;
+			while (*m == ' ')
+				m++;
 		}
 		return;
 	}

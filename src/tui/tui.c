@@ -1398,6 +1398,9 @@ static int set_one(wb_settings *s, view_state *vs, int *fixed_set,
 	return 0;
 }
 
+static int set_all(int n, const char *const *keys, const char *const *vals,
+		   char *err, size_t errlen);
+
 static int op_set(void *ud, int n, const char *const *keys,
 		  const char *const *vals, char *err, size_t errlen)
 {
@@ -1413,6 +1416,16 @@ static int op_set(void *ud, int n, const char *const *keys,
 				snprintf(err + k, errlen - k, ")");
 			return QS_UI_EARG;
 		}
+	T.from_lua = 1; /* a range to fix may have to be waited for */
+	int st = set_all(n, keys, vals, err, errlen);
+	T.from_lua = 0;
+	return st;
+}
+
+/* ui.set's work (op_set). */
+static int set_all(int n, const char *const *keys, const char *const *vals,
+		   char *err, size_t errlen)
+{
 	wb_settings s;
 	wb_settings_get(T.m, &s);
 	view_state vs = {T.log_scale, T.zoomed, T.lower, T.show_trace,
