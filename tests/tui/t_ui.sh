@@ -7,7 +7,7 @@ src=${top_srcdir:-..}
 . "$src/tests/tui/tmuxlib.sh"
 a=$src/tests/data/tui/a.npy
 b=$src/tests/data/tui/b.npy
-echo "1..25"
+echo "1..26"
 
 mkdir -p "$home/.config/qscope"
 cat >"$home/.config/qscope/init.lua" <<'LUA'
@@ -66,7 +66,12 @@ ok $? "TERM=vt100 LC_ALL=C: ASCII lines and symbols"
 T capture-pane -p -e -t qs | grep -q "$(printf '\033')\[3[0-7]m"; [ $? != 0 ]
 ok $? "TERM=vt100: no colours"
 
-# no terminal: the plain prompt; a bad file fails before the screen
+# a terminal curses does not know: the plain prompt
+QS_TERM=nosuchterm start 80 24 "'$q' '$a'"
+wait_for "qs.* is the API" && wait_for "t = tensor float32 (4096,)"
+ok $? "an unknown terminal type falls back to the plain prompt"
+
+# no terminal: the plain prompt
 out=$(printf 'print(1 + 1)\n' | "$q" "$a" 2>&1); st=$?
 [ $st = 0 ] && echo "$out" | grep -qx "2" && echo "$out" | grep -q "^t = tensor float32 (4096,)"
 ok $? "without a terminal: the plain prompt"
