@@ -4,13 +4,16 @@
  * one channel or one group; the caller gathers strided channels) and of the
  * target grid.  Non-finite values are skipped, never folded into a range.
  * Each method follows one anchor toolkit exactly; docs/calibration.md names
- * the source of each.  Pure C11 + libm: no printing, no Lua, no UI. */
+ * the source and formula of each.  Histogram methods run on a qs_hist
+ * (hist.h); qs_observer (observer.h) accumulates them over batches.
+ * Pure C11 + libm (+ OpenMP): no printing, no Lua, no UI. */
 #ifndef QS_ENGINE_CALIB_H
 #define QS_ENGINE_CALIB_H
 
 #include <stddef.h>
 #include <stdint.h>
 
+#include "hist.h"
 #include "qs_error.h"
 
 typedef enum qs_calib_method {
@@ -40,7 +43,8 @@ typedef enum qs_aciq_prior {
 typedef struct qs_calib {
 	qs_calib_method method;
 	double percentile; /* (0, 100]; 0 = default (99.99) */
-	int bins;          /* histogram bins, >= 2; 0 = method default */
+	int bins;          /* histogram bins, >= 2; 0 = method default (2048,
+			      sqnr 512) */
 	double c;          /* EMA constant in (0, 1]; 0 = 0.01 */
 	int64_t batches;   /* EMA: the run is this many equal batches; 0,1 = one */
 	double lo, hi;     /* QS_CALIB_FIXED range (lo <= hi) */
@@ -53,8 +57,13 @@ typedef struct qs_grid {
 	int is_unsigned; /* codes start at 0 */
 	int symmetric;   /* symmetric scheme: the range is [-amax, amax] */
 	int narrow;      /* symmetric narrow range */
-	int64_t qmin, qmax;
+	int64_t qmin, qmax; /* codes; qmin >= qmax means "the defaults" */
 } qs_grid;
+
+/* Fill g with bits and flags and the default codes: unsigned [0, 2^N-1],
+ * signed [-2^(N-1), 2^(N-1)-1], symmetric narrow [-(2^(N-1)-1), ...]. */
+void qs_grid_default(qs_grid *g, int bits, int is_unsigned, int symmetric,
+		     int narrow);
 
 /* Name ("minmax", "entropy", ...) of a method, or NULL. */
 const char *qs_calib_name(qs_calib_method m);
@@ -67,11 +76,45 @@ const char *qs_calib_names(void);
  * lo <= hi, ...): 0, or QS_EINVAL with a message listing what is accepted. */
 qs_status qs_calib_check(const qs_calib *c, qs_error *err);
 
-/* The clipping range of n values x for grid g with method c.
- * Writes *lo <= *hi on success.  An empty, all-NaN or constant run gives a
- * documented range (see docs/calibration.md) and QS_OK.  Returns QS_ENOMEM
- * or QS_EINVAL (bad parameters) otherwise. */
+/* The clipping range of n values x for grid g with method c (g NULL:
+ * int8 symmetric).  Writes *lo <= *hi on success.  Every data method gives
+ * [0, 0] for an empty or all-NaN run and [v, v] for a constant run
+ * (one element included); fixed gives its range.  Returns QS_ENOMEM or
+ * QS_EINVAL (bad parameters, grid bits outside 1..16) otherwise.  Memory:
+ * percentile copies the finite values; histogram methods allocate their
+ * histogram; nothing else is allocated in proportion to n. */
 qs_status qs_calib_range(const qs_calib *c, const float *x, size_t n,
 			 const qs_grid *g, float *lo, float *hi, qs_error *err);
+
+/* The range of a histogram method (percentile_hist, entropy, entropy_ort,
+ * mse, hist_l2, sqnr) from a histogram of the matching kind (see
+ * qs_calib_hist_kind): what qs_calib_range computes after building it.
+ * An empty histogram gives [0, 0], one that never started (constant data)
+ * [xmin, xmax].  QS_EINVAL for another method or a histogram of the wrong
+ * kind. */
+qs_status qs_calib_from_hist(const qs_calib *c, const qs_hist *h,
+			     const qs_grid *g, float *lo, float *hi,
+			     qs_error *err);
+/* 1 if method m runs on a histogram. */
+int qs_calib_uses_hist(qs_calib_method m);
+/* The histogram kind method m needs for grid g (-1 if none):
+ * percentile_hist NVIDIA (symmetric grid) or ORT, entropy and mse NVIDIA,
+ * entropy_ort ORT, hist_l2 TORCH, sqnr AIMET. */
+int qs_calib_hist_kind(qs_calib_method m, const qs_grid *g);
+
+/* Names of the ACIQ priors ("auto", "laplace", "gauss"). */
+const char *qs_aciq_prior_name(qs_aciq_prior p);
+int qs_aciq_prior_parse(const char *name, qs_aciq_prior *out);
+/* ACIQ optimal clip in units of b (Laplace) or sigma (Gauss) for bits
+ * 1..17; NaN outside. */
+double qs_calib_aciq_ratio(qs_aciq_prior prior, int bits);
+/* ACIQ estimators over the finite values: mean, b = mean |x - mean| and
+ * the unbiased standard deviation.  QS_EINVAL when there are none. */
+qs_status qs_calib_aciq_stats(const float *x, size_t n, double *mean,
+			      double *b, double *sigma);
+
+/* The k-th smallest (0-based) of v[0..n), k < n, by introselect (O(n)
+ * worst case); v is reordered around it.  No NaN in v. */
+float qs_calib_select(float *v, size_t n, size_t k);
 
 #endif
