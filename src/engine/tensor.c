@@ -19,7 +19,8 @@ static const struct {
 	[QS_DT_U16] = {"uint16", 2},   [QS_DT_U32] = {"uint32", 4},
 	[QS_DT_U64] = {"uint64", 8},   [QS_DT_F16] = {"float16", 2},
 	[QS_DT_BF16] = {"bfloat16", 2}, [QS_DT_F32] = {"float32", 4},
-	[QS_DT_F64] = {"float64", 8},
+	[QS_DT_F64] = {"float64", 8},  [QS_DT_F8_E4M3] = {"float8_e4m3fn", 1},
+	[QS_DT_F8_E5M2] = {"float8_e5m2", 1},
 };
 
 const char *qs_dtype_name(qs_dtype dt)
@@ -206,6 +207,35 @@ uint16_t qs_float_to_bf16(float f)
 	return (uint16_t)((u + 0x7FFFu + ((u >> 16) & 1u)) >> 16);
 }
 
+/* OCP OFP8 decode (FORMATS.md section 1, ONNX float8.md formulas):
+ * E != 0: (-1)^s 2^(E-bias) (1 + M/2^m); E == 0: (-1)^s 2^(1-bias) M/2^m.
+ * Every code is exact in float32 (ldexpf of a small integer). */
+float qs_f8e4m3_to_float(uint8_t v)
+{
+	int e = (v >> 3) & 15, m = v & 7;
+	float f;
+	if (e == 15 && m == 7)
+		f = NAN; /* E4M3FN has no Inf; S.1111.111 is NaN */
+	else if (e == 0)
+		f = ldexpf((float)m, -9); /* 2^(1-7) * m/8 */
+	else
+		f = ldexpf((float)(8 + m), e - 10); /* 2^(e-7) * (8+m)/8 */
+	return v & 0x80 ? -f : f;
+}
+
+float qs_f8e5m2_to_float(uint8_t v)
+{
+	int e = (v >> 2) & 31, m = v & 3;
+	float f;
+	if (e == 31)
+		f = m ? NAN : INFINITY;
+	else if (e == 0)
+		f = ldexpf((float)m, -16); /* 2^(1-15) * m/4 */
+	else
+		f = ldexpf((float)(4 + m), e - 17); /* 2^(e-15) * (4+m)/4 */
+	return v & 0x80 ? -f : f;
+}
+
 double qs_tensor_get(const qs_tensor *t, int64_t i)
 {
 	const void *p = t->data;
@@ -236,6 +266,10 @@ double qs_tensor_get(const qs_tensor *t, int64_t i)
 		return ((const float *)p)[i];
 	case QS_DT_F64:
 		return ((const double *)p)[i];
+	case QS_DT_F8_E4M3:
+		return qs_f8e4m3_to_float(((const uint8_t *)p)[i]);
+	case QS_DT_F8_E5M2:
+		return qs_f8e5m2_to_float(((const uint8_t *)p)[i]);
 	default:
 		return NAN;
 	}

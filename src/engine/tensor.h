@@ -25,6 +25,8 @@ typedef enum qs_dtype {
 	QS_DT_BF16,
 	QS_DT_F32,
 	QS_DT_F64,
+	QS_DT_F8_E4M3, /* OCP E4M3FN: bias 7, no Inf, NaN 0x7F/0xFF */
+	QS_DT_F8_E5M2, /* OCP E5M2: bias 15, IEEE Inf/NaN */
 	QS_DT_COUNT
 } qs_dtype;
 
@@ -91,5 +93,8 @@ float qs_half_to_float(uint16_t h);
 uint16_t qs_float_to_half(float f);
 float qs_bf16_to_float(uint16_t b);
 uint16_t qs_float_to_bf16(float f);
+/* Decode OCP float8 E4M3FN / E5M2 bits to float32, exact. */
+float qs_f8e4m3_to_float(uint8_t v);
+float qs_f8e5m2_to_float(uint8_t v);
 
 #endif

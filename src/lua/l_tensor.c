@@ -71,6 +71,8 @@ static void push_elem(lua_State *L, const qs_tensor *t, int64_t i)
 	}
 	case QS_DT_F16:
 	case QS_DT_BF16:
+	case QS_DT_F8_E4M3:
+	case QS_DT_F8_E5M2:
 	case QS_DT_F32:
 	case QS_DT_F64:
 		lua_pushnumber(L, qs_tensor_get(t, i));
