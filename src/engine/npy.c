@@ -296,8 +296,10 @@ typedef struct parsed {
 	size_t bytes;
 } parsed;
 
-static qs_status parse_image(const uint8_t *buf, size_t len, const char *name,
-			     parsed *p, qs_error *err)
+/* Magic, version and header of an image of len bytes (the data may be
+ * missing). */
+static qs_status parse_prefix(const uint8_t *buf, size_t len, const char *name,
+			      parsed *p, qs_error *err)
 {
 	if (len < 10 || memcmp(buf, "\x93NUMPY", 6) != 0)
 		return qs_fail(err, QS_EFORMAT,
@@ -345,6 +347,16 @@ static qs_status parse_image(const uint8_t *buf, size_t len, const char *name,
 			       "%s: shape's element count overflows", name);
 	p->offset = start + hlen;
 	p->bytes = (size_t)p->count * sz;
+	return QS_OK;
+}
+
+/* The header and the check that the data fits in len bytes. */
+static qs_status parse_image(const uint8_t *buf, size_t len, const char *name,
+			     parsed *p, qs_error *err)
+{
+	qs_status st = parse_prefix(buf, len, name, p, err);
+	if (st < 0)
+		return st;
 	if (p->bytes > len - p->offset)
 		return qs_fail(err, QS_EFORMAT,
 			       "%s: truncated data: need %zu bytes, have %zu",
@@ -377,6 +389,24 @@ static qs_tensor *convert(const parsed *p, const uint8_t *data,
 		return NULL;
 	}
 	return t;
+}
+
+qs_status qs_npy_read_header(const void *buf, size_t len, const char *name,
+			     qs_npy_info *out, qs_error *err)
+{
+	parsed p;
+	qs_status st = parse_prefix(buf, len, name, &p, err);
+	if (st < 0)
+		return st;
+	out->dtype = p.dt;
+	out->swap = p.swap;
+	out->fortran = p.h.fortran && p.h.ndim > 1;
+	out->ndim = p.h.ndim;
+	memcpy(out->shape, p.h.shape, sizeof(int64_t) * (size_t)p.h.ndim);
+	out->count = p.count;
+	out->offset = p.offset;
+	out->bytes = p.bytes;
+	return QS_OK;
 }
 
 qs_tensor *qs_npy_parse(const void *buf, size_t len, const char *name,

@@ -27,6 +27,26 @@ qs_tensor *qs_npy_load(const char *path, qs_error *err);
 qs_tensor *qs_npy_parse(const void *buf, size_t len, const char *name,
 			qs_error *err);
 
+/* What a .npy header says, without the data. */
+typedef struct qs_npy_info {
+	qs_dtype dtype;
+	int swap;    /* data in the other byte order */
+	int fortran; /* data in Fortran order (rank 2 or more) */
+	int ndim;
+	int64_t shape[QS_MAX_NDIM];
+	int64_t count; /* elements */
+	size_t offset; /* bytes before the data */
+	size_t bytes;  /* data bytes: count * element size */
+} qs_npy_info;
+
+/* Parse the magic and header at the start of buf (len bytes holding at
+ * least the header; the data need not follow).  Same checks and messages
+ * as qs_npy_parse, except that the data is not required to fit; *out is
+ * written on success only.  Lets container formats (.npz) list members
+ * without reading their data. */
+qs_status qs_npy_read_header(const void *buf, size_t len, const char *name,
+			     qs_npy_info *out, qs_error *err);
+
 /* Save t to path atomically (temporary file + rename).  QS_EIO on failure;
  * the previous file at path, if any, is left intact. */
 qs_status qs_npy_save(const qs_tensor *t, const char *path, qs_error *err);
