@@ -510,9 +510,6 @@ static double range_sse(const float *x, size_t n, const qs_grid *g, float lo,
 	return sum;
 }
 
-/* One-parameter search of f(t) on (0, 1]: a grid of G points, then a
- * golden-section refinement between the neighbours of the best point;
- * the best point evaluated anywhere wins (ties: the smaller t). */
 typedef struct mse_ctx {
 	const float *x;
 	size_t n;
@@ -536,31 +533,24 @@ static double mse_eval(const mse_ctx *c, double t)
 	return range_sse(c->x, c->n, c->g, lo, hi, c->part);
 }
 
-static double search_1d(const mse_ctx *c, int G, int iters, double *best_t)
+/* Golden-section refinement of f on [a, b]; updates the best point. */
+static void golden(const mse_ctx *c, double a, double b, int iters,
+		   double *bt, double *bv)
 {
-	double bt = 1.0, bv = INFINITY;
-	int bk = G;
-	for (int k = 1; k <= G; k++) {
-		double t = (double)k / G, v = mse_eval(c, t);
-		if (v < bv) {
-			bv = v;
-			bt = t;
-			bk = k;
-		}
-	}
 	const double gr = 0.6180339887498949;
-	double a = (double)(bk - 1) / G, b = bk < G ? (double)(bk + 1) / G : 1.0;
 	double x1 = b - gr * (b - a), x2 = a + gr * (b - a);
 	double f1 = mse_eval(c, x1), f2 = mse_eval(c, x2);
-	for (int it = 0; it < iters; it++) {
-		if (f1 < bv || (f1 == bv && x1 < bt)) {
-			bv = f1;
-			bt = x1;
+	for (int it = 0;; it++) {
+		if (f1 < *bv || (f1 == *bv && x1 < *bt)) {
+			*bv = f1;
+			*bt = x1;
 		}
-		if (f2 < bv || (f2 == bv && x2 < bt)) {
-			bv = f2;
-			bt = x2;
+		if (f2 < *bv || (f2 == *bv && x2 < *bt)) {
+			*bv = f2;
+			*bt = x2;
 		}
+		if (it == iters)
+			break;
 		if (f1 <= f2) {
 			b = x2;
 			x2 = x1;
@@ -574,6 +564,39 @@ static double search_1d(const mse_ctx *c, int G, int iters, double *best_t)
 			x2 = a + gr * (b - a);
 			f2 = mse_eval(c, x2);
 		}
+	}
+}
+
+#define GRID 128
+#define KEEP 3
+
+/* One-parameter search of f(t) on (0, 1]: a grid t = k / GRID, then a
+ * golden-section refinement between the neighbours of each of the KEEP
+ * best grid points; the best point evaluated anywhere wins (ties: the
+ * smaller t).  The error curve has many shallow local minima (rounding),
+ * hence several starts. */
+static double search_1d(const mse_ctx *c, int iters, double *best_t)
+{
+	double v[GRID + 1], bt = 1.0, bv = INFINITY;
+	for (int k = 1; k <= GRID; k++) {
+		v[k] = mse_eval(c, (double)k / GRID);
+		if (v[k] < bv) {
+			bv = v[k];
+			bt = (double)k / GRID;
+		}
+	}
+	int used[GRID + 1] = {0};
+	for (int r = 0; r < KEEP; r++) {
+		int bk = 0;
+		for (int k = 1; k <= GRID; k++)
+			if (!used[k] && (bk == 0 || v[k] < v[bk]))
+				bk = k;
+		if (!bk || !isfinite(v[bk]))
+			break;
+		used[bk] = 1;
+		double a = (double)(bk - 1) / GRID;
+		double b = bk < GRID ? (double)(bk + 1) / GRID : 1.0;
+		golden(c, a > 0 ? a : 0.5 / GRID, b, iters, &bt, &bv);
 	}
 	*best_t = bt;
 	return bv;
@@ -598,25 +621,25 @@ static qs_status mse_exact(const float *x, size_t n, const qs_grid *g,
 			am = mx > 0 ? mx : 0.0f;
 		c.lo0 = -am;
 		c.hi0 = am;
-		search_1d(&c, 64, 24, &t);
+		search_1d(&c, 24, &t);
 		float a = (float)(t * am);
 		*lo = -a > mn ? -a : mn;
 		*hi = a < mx ? a : mx;
 	} else {
 		c.lo0 = mn < 0 ? mn : 0.0f;
 		c.hi0 = mx > 0 ? mx : 0.0f;
-		search_1d(&c, 64, 24, &t);
+		search_1d(&c, 24, &t);
 		float l = (float)(t * c.lo0), h = (float)(t * c.hi0);
 		if (c.lo0 < 0) { /* the low end alone, high end fixed */
 			c.mode = 1;
 			c.fhi = h;
-			search_1d(&c, 32, 16, &t);
+			search_1d(&c, 16, &t);
 			l = (float)(t * c.lo0);
 		}
 		if (c.hi0 > 0) { /* then the high end */
 			c.mode = 2;
 			c.flo = l;
-			search_1d(&c, 32, 16, &t);
+			search_1d(&c, 16, &t);
 			h = (float)(t * c.hi0);
 		}
 		*lo = l > mn ? l : mn;
@@ -651,19 +674,6 @@ double qs_calib_aciq_ratio(qs_aciq_prior prior, int bits)
 	return prior == QS_ACIQ_GAUSS ? aciq_gauss[bits] : aciq_laplace[bits];
 }
 
-/* Modelled MSE of clipping at alpha with M bits (b or sigma = stat). */
-static double aciq_model(qs_aciq_prior p, double a, double st, int M)
-{
-	double q = a * a / (3.0 * ldexp(1.0, 2 * M));
-	if (p == QS_ACIQ_LAPLACE)
-		return 2 * st * st * exp(-a / st) + q;
-	double r = a / (st * sqrt(2.0));
-	return (st * st + a * a) * erfc(r) -
-	       sqrt(2.0 / 3.14159265358979323846) * a * st *
-		       exp(-a * a / (2 * st * st)) +
-	       q;
-}
-
 qs_status qs_calib_aciq_stats(const float *x, size_t n, double *mean,
 			      double *b, double *sigma)
 {
@@ -689,28 +699,14 @@ qs_status qs_calib_aciq_stats(const float *x, size_t n, double *mean,
 	return QS_OK;
 }
 
-static void aciq(const qs_calib *c, const float *x, size_t n,
-		 const qs_grid *g, float mn, float mx, float *lo, float *hi)
+/* The ACIQ range of clip alpha on grid g (one-sided: M+1 table). */
+static void aciq_range(double a, double mu, int one, const qs_grid *g,
+		       float mn, float mx, float *lo, float *hi)
 {
-	double mu, b, sg;
-	qs_calib_aciq_stats(x, n, &mu, &b, &sg);
-	/* one-sided data use every level on one side: the table of M + 1 */
-	int M = g->bits > 16 ? 16 : g->bits < 1 ? 1 : g->bits;
-	int one = mn >= 0.0f, Mt = one ? M + 1 : M;
-	qs_aciq_prior p = c->prior;
-	double aL = aciq_laplace[Mt] * b, aG = aciq_gauss[Mt] * sg;
-	if (p == QS_ACIQ_AUTO)
-		p = aciq_model(QS_ACIQ_GAUSS, aG, sg, Mt) <
-				    aciq_model(QS_ACIQ_LAPLACE, aL, b, Mt)
-			    ? QS_ACIQ_GAUSS
-			    : QS_ACIQ_LAPLACE;
-	double a = p == QS_ACIQ_GAUSS ? aG : aL;
 	if (!(a > 0)) {
 		*lo = mn;
 		*hi = mx;
-		return;
-	}
-	if (one) { /* [0, mean + alpha] */
+	} else if (one) { /* [0, mean + alpha] */
 		double h = (mu > 0 ? mu : 0.0) + a;
 		*lo = mn;
 		*hi = h < mx ? (float)h : mx;
@@ -725,6 +721,38 @@ static void aciq(const qs_calib *c, const float *x, size_t n,
 		*lo = (float)l;
 		*hi = (float)(l + 2 * a) < mx ? (float)(l + 2 * a) : mx;
 	}
+}
+
+static qs_status aciq(const qs_calib *c, const float *x, size_t n,
+		      const qs_grid *g, float mn, float mx, float *lo,
+		      float *hi, qs_error *err)
+{
+	double mu, b, sg;
+	qs_calib_aciq_stats(x, n, &mu, &b, &sg);
+	/* one-sided data use every level on one side: the table of M + 1 */
+	int M = g->bits > 16 ? 16 : g->bits < 1 ? 1 : g->bits;
+	int one = mn >= 0.0f, Mt = one ? M + 1 : M;
+	double aL = aciq_laplace[Mt] * b, aG = aciq_gauss[Mt] * sg;
+	if (c->prior != QS_ACIQ_AUTO) {
+		aciq_range(c->prior == QS_ACIQ_GAUSS ? aG : aL, mu, one, g, mn,
+			   mx, lo, hi);
+		return QS_OK;
+	}
+	/* auto: the prior whose range has the lower measured quantization
+	 * error on the data (ACIQ's "mix" mode); Laplace on a tie */
+	int64_t nch = (int64_t)((n + CHUNK - 1) / CHUNK);
+	double *part = malloc((size_t)(nch ? nch : 1) * sizeof *part);
+	if (!part)
+		return qs_fail(err, QS_ENOMEM, "out of memory");
+	float l1, h1, l2, h2;
+	aciq_range(aL, mu, one, g, mn, mx, &l1, &h1);
+	aciq_range(aG, mu, one, g, mn, mx, &l2, &h2);
+	double e1 = range_sse(x, n, g, l1, h1, part);
+	double e2 = range_sse(x, n, g, l2, h2, part);
+	free(part);
+	*lo = e2 < e1 ? l2 : l1;
+	*hi = e2 < e1 ? h2 : h1;
+	return QS_OK;
 }
 
 /* ---- histogram methods ------------------------------------------------------ */
@@ -886,8 +914,7 @@ qs_status qs_calib_range(const qs_calib *c, const float *x, size_t n,
 	case QS_CALIB_MSE_EXACT:
 		return mse_exact(x, n, g, l, h, lo, hi, err);
 	case QS_CALIB_ACIQ:
-		aciq(c, x, n, g, l, h, lo, hi);
-		return QS_OK;
+		return aciq(c, x, n, g, l, h, lo, hi, err);
 	default:
 		return with_hist(c, x, n, g, lo, hi, err);
 	}

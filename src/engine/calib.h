@@ -34,7 +34,8 @@ typedef enum qs_calib_method {
 } qs_calib_method;
 
 typedef enum qs_aciq_prior {
-	QS_ACIQ_AUTO = 0, /* the prior whose modelled MSE is lower */
+	QS_ACIQ_AUTO = 0, /* the prior whose range quantizes the run with the
+			     lower measured MSE (ACIQ's mix mode) */
 	QS_ACIQ_LAPLACE,
 	QS_ACIQ_GAUSS
 } qs_aciq_prior;

@@ -1065,6 +1065,19 @@ qs_status qs_hist_nv_entropy(const qs_hist *h, int64_t levels,
 			kl[i] = INFINITY;
 			continue;
 		}
+		double v;
+		if (L >= i) {
+			/* one bin per level: Q = P but for the folded tail */
+			v = P[i - 1] / T * (log(C) - lT);
+			if (bl > 0) {
+				double p = (bl + R) / T, q = bl / C;
+				v += p * log(p / q);
+			}
+			kl[i] = v;
+			if (v < best)
+				best = v;
+			continue;
+		}
 		int64_t klast = (i - 1) * L / i;
 		double g = 0.0, Sl = 0.0, nzl = 0.0;
 		for (int64_t k = 0; k < L; k++) {
@@ -1084,7 +1097,7 @@ qs_status qs_hist_nv_entropy(const qs_hist *h, int64_t levels,
 				nzl = nz;
 			}
 		}
-		double v = (BL[i - 1] - g) / T + P[i - 1] / T * (log(C) - lT);
+		v = (BL[i - 1] - g) / T + P[i - 1] / T * (log(C) - lT);
 		if (bl > 0) {
 			double p = (bl + R) / T, q = Sl / nzl / C;
 			v += p * log(p / q);
