@@ -271,7 +271,8 @@ static int64_t arange_torch_f32(float end, float step, float *out,
 
 /* ---- counting -------------------------------------------------------------- */
 
-/* std::upper_bound over e[a..b): the first index whose edge exceeds v. */
+/* std::upper_bound over e[a..b): the first index whose edge exceeds v
+ * (torch.bucketize, right=True). */
 static inline int64_t upper_bound(const float *e, int64_t a, int64_t b,
 				  float v)
 {
@@ -288,21 +289,15 @@ static inline int64_t upper_bound(const float *e, int64_t a, int64_t b,
 	return a;
 }
 
-/* torch.histc bin of v in [lo, hi] from the guess p: upper_bound in the
- * window edges[p-1 .. p+2) (LINEAR_INTERPOLATION_WITH_LOCAL_SEARCH), the
- * last bin closed.  The common case (edges[p] <= v < edges[p+1]) gives
- * the same answer without the search. */
+/* torch.histc bin of v in [lo, hi]: the float32 position
+ * (int64)(((v - lo) / (hi - lo)) * bins) itself (the histc kernel of
+ * torch 1.13 uses no edge correction), the last bin closed. */
 static inline int64_t histc_fix(float v, int64_t p, const float *e,
 				int64_t bins)
 {
-	if (p < bins && e[p] <= v && v < e[p + 1])
-		return p;
-	int64_t a = p - 1 > 0 ? p - 1 : 0;
-	int64_t b = p + 2 < bins + 1 ? p + 2 : bins + 1;
-	p = upper_bound(e, a, b, v) - 1;
-	if (p == bins)
-		p--;
-	return p < 0 ? 0 : p;
+	(void)v;
+	(void)e;
+	return p >= bins ? bins - 1 : p;
 }
 
 /* numpy.histogram uniform-bin fast path from the float32 guess k: one
@@ -360,8 +355,7 @@ count_block(const float *x, size_t m, int absval, const float *e,
 			memcpy(v + j, &t, sizeof t);
 			qs_v4f c = QS_SEL(t >= vlo, t, vlo); /* NaN -> lo */
 			c = QS_SEL(c <= vhi, c, vhi);
-			qs_v4f q = r == R_HISTC ? ((c - vlo) * vb) / vw
-						: ((c - vlo) / vw) * vb;
+			qs_v4f q = ((c - vlo) / vw) * vb;
 			qs_v4i gi = __builtin_convertvector(q, qs_v4i);
 			memcpy(g + j, &gi, sizeof gi);
 		}
@@ -370,9 +364,7 @@ count_block(const float *x, size_t m, int absval, const float *e,
 		float c = t >= lo ? t : lo;
 		c = c <= hi ? c : hi;
 		v[j] = t;
-		if (r == R_HISTC)
-			g[j] = (int32_t)(((c - lo) * fb) / w);
-		else if (r == R_NUMPY)
+		if (r != R_EDGES)
 			g[j] = (int32_t)(((c - lo) / w) * fb);
 		else
 			g[j] = (int32_t)((((double)c - lo) / w) * fb);
@@ -400,7 +392,7 @@ static int64_t bin_of(enum binrule r, float t, const float *e, int64_t bins)
 	if (!(t >= lo && t <= hi))
 		return -1;
 	if (r == R_HISTC)
-		return histc_fix(t, (int64_t)(((t - lo) * (float)bins) / (hi - lo)),
+		return histc_fix(t, (int64_t)(((t - lo) / (hi - lo)) * (float)bins),
 				 e, bins);
 	if (r == R_NUMPY)
 		return numpy_fix(t, (int64_t)(((t - lo) / (hi - lo)) * (float)bins),

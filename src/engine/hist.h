@@ -73,7 +73,7 @@ void qs_hist_linspace_torch(float start, float end, int64_t steps,
 void qs_hist_linspace_numpy(double start, double end, int64_t steps,
 			    float *out);
 /* torch.histc(x or |x|, bins, lo, hi) added into count[0..bins): bin =
- * (int64)((v - lo) * bins / (hi - lo)) in float32, the last bin closed,
+ * (int64)(((v - lo) / (hi - lo)) * bins) in float32, the last bin closed,
  * values outside [lo, hi] and NaN dropped.  Requires lo < hi. */
 void qs_hist_histc(const float *x, size_t n, int absval, float lo, float hi,
 		   int64_t bins, double *count);
