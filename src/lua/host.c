@@ -345,6 +345,7 @@ int qs_lua_open(lua_State *L)
 	lua_newtable(L);
 	ql_open_tensor(L);
 	ql_open_quant(L);
+	ql_open_files(L);
 	lua_pushliteral(L, PACKAGE_VERSION);
 	lua_setfield(L, -2, "version");
 	lua_pushstring(L, lua_dir());

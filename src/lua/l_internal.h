@@ -23,5 +23,8 @@ void ql_pushshape(lua_State *L, int ndim, const int64_t *shape);
 
 void ql_open_tensor(lua_State *L); /* metatable; fields into table at -1 */
 void ql_open_quant(lua_State *L);
+void ql_open_files(lua_State *L); /* qs.list, qs.save_tensors */
+/* qs.load for every file format, with a tensor name and a part. */
+int ql_load_file(lua_State *L);
 
 #endif

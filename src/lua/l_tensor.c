@@ -226,9 +226,14 @@ static int t_tostring(lua_State *L)
 	return 1;
 }
 
+/* qs.load(path): a .npy file here; a name, a part or another format go
+ * to l_files.c. */
 static int l_load(lua_State *L)
 {
 	const char *path = luaL_checkstring(L, 1);
+	size_t n = strlen(path);
+	if (lua_gettop(L) > 1 || n < 4 || strcmp(path + n - 4, ".npy") != 0)
+		return ql_load_file(L);
 	qs_tensor **ud = ql_newtensor(L);
 	qs_error err;
 	*ud = qs_npy_load(path, &err);
