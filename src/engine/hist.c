@@ -22,6 +22,17 @@
 typedef float qs_v4f __attribute__((vector_size(16)));
 typedef int32_t qs_v4i __attribute__((vector_size(16)));
 #define QS_SEL(m, a, b) ((qs_v4f)(((m) & (qs_v4i)(a)) | (~(m) & (qs_v4i)(b))))
+
+/* (int64)v clamped to [lo, hi], NaN -> lo: the conversions the anchors
+ * leave undefined on degenerate inputs stay defined here. */
+static inline int64_t to_int(double v, int64_t lo, int64_t hi)
+{
+	if (!(v >= (double)lo))
+		return lo;
+	if (v >= (double)hi)
+		return hi;
+	return (int64_t)v;
+}
 #define BLOCK 512   /* elements whose bin indices are computed at once */
 
 int64_t qs_hist_default_bins(qs_hist_kind kind)
@@ -658,6 +669,15 @@ static int aimet_add(qs_hist *h, const float *x, size_t n, const bstats *s)
 		mn = center - 3 * (center - mn);
 		mx = center + 3 * (mx - center);
 		float bucket = (mx - mn) / (float)B;
+		if (!isfinite(bucket) || !(bucket > 0.0f)) {
+			/* beyond float range (AIMET overflows): the widest
+			 * finite buckets */
+			mn = isfinite(mn) ? mn : -FLT_MAX;
+			mx = isfinite(mx) ? mx : FLT_MAX;
+			bucket = mx / (float)B - mn / (float)B;
+			if (!(bucket > 0.0f))
+				bucket = FLT_MIN;
+		}
 		if (reserve(h, B, B + 1) < 0)
 			return -1;
 		/* xLeft is a vector<double>: min + i * bucket unrounded,
@@ -827,8 +847,8 @@ static int merge_hist(qs_hist *h, const float *x, size_t n, const bstats *s)
 		float bmax = absmax(s->mn, s->mx);
 		float last = h->edges[h->nedges - 1];
 		int64_t nb = B;
-		if (bmax > last) {
-			float w = h->edges[1] - h->edges[0];
+		float w = h->edges[1] - h->edges[0];
+		if (bmax > last && w > 0.0f && bmax / w < 1e9f) {
 			nb = (int64_t)ceilf(bmax / w);
 			if (nb < B)
 				nb = B;
@@ -868,6 +888,11 @@ static int merge_hist(qs_hist *h, const float *x, size_t n, const bstats *s)
 			return 0;
 		}
 		double stride = 2 * th / (double)B;
+		if (!(stride > 0) || (bt - th) / stride > 1e9) {
+			/* no sensible growth (denormal range): keep the bins */
+			count_numpy(x, n, 0, h->edges, B, h->count);
+			return 0;
+		}
 		int64_t inc = (int64_t)(floor((bt - th) / stride) + 1);
 		int64_t nb = B + 2 * inc;
 		double nth = (double)inc * stride + th;
@@ -894,8 +919,8 @@ static int merge_hist(qs_hist *h, const float *x, size_t n, const bstats *s)
 		 * first width (np.arange); values below edges[0] drop out */
 		float bmax = absmax(s->mn, s->mx);
 		float last = h->edges[h->nedges - 1];
-		if (bmax > last) {
-			float w = h->edges[1] - h->edges[0];
+		float w = h->edges[1] - h->edges[0];
+		if (bmax > last && w > 0.0f && (bmax - last) / w < 1e9f) {
 			int64_t add = arange_numpy(last + w, bmax + w, w, NULL, 0);
 			if (reserve(h, B + add, B + add + 1) < 0)
 				return -1;
@@ -1651,10 +1676,8 @@ static float aimet_cost(const qs_hist *h, int bits, float delta, int offset)
 	float mx = delta * steps + mn;
 	float start = h->edges[0];
 	float step = h->awidth;
-	int64_t lo = (int64_t)floorf((mn - start) / step);
-	lo = lo < 0 ? 0 : lo > B - 1 ? B - 1 : lo;
-	int64_t hi = (int64_t)floorf((mx - start) / step);
-	hi = hi < 0 ? 0 : hi > B - 1 ? B - 1 : hi;
+	int64_t lo = to_int(floorf((mn - start) / step), 0, B - 1);
+	int64_t hi = to_int(floorf((mx - start) / step), 0, B - 1);
 	float bot = 0.0f, top = 0.0f, qc = 0.0f;
 	float lmid = start + (float)lo * step + step / 2;
 	for (int64_t i = 0; i < lo; i++) {
@@ -1670,7 +1693,8 @@ static float aimet_cost(const qs_hist *h, int bits, float delta, int offset)
 	}
 	for (int64_t i = lo; i < hi; i++) {
 		float v = start + (float)i * step + step / 2;
-		int q = (int)roundf(v / delta - (float)offset);
+		int64_t q = to_int(roundf(v / delta - (float)offset), INT32_MIN,
+				   INT32_MAX);
 		float dq = delta * (float)(q + offset);
 		double d = (double)(v - dq);
 		qc = (float)((double)qc + pdf[i] * (d * d));
@@ -1679,7 +1703,9 @@ static float aimet_cost(const qs_hist *h, int bits, float delta, int offset)
 }
 
 /* _clampToObservedMinMax: false when the candidate covers more than the
- * observed range on both sides; else clamp and recompute delta/offset. */
+ * observed range on both sides; else clamp and recompute delta/offset.
+ * A candidate clamped to zero width is dropped too: AIMET would evaluate
+ * it through an undefined float-to-int conversion, and it cannot win. */
 static int aimet_clamp(float omin, float omax, float steps, float *delta,
 		       int *offset)
 {
@@ -1689,8 +1715,11 @@ static int aimet_clamp(float omin, float omax, float steps, float *delta,
 		return 0;
 	tmin = omin > tmin ? omin : tmin;
 	tmax = omax < tmax ? omax : tmax;
-	*delta = (tmax - tmin) / steps;
-	*offset = (int)roundf(tmin / *delta);
+	float d = (tmax - tmin) / steps;
+	if (!(d > 0.0f))
+		return 0;
+	*delta = d;
+	*offset = (int)to_int(roundf(tmin / d), INT32_MIN, INT32_MAX);
 	return 1;
 }
 
@@ -1746,9 +1775,13 @@ qs_status qs_hist_aimet_sqnr(const qs_hist *h, int bits, int symmetric,
 				bo = off;
 			}
 		}
+		if (bd < 0.0f) { /* every cost overflowed float: no clipping */
+			bd = dmax;
+			bo = off;
+		}
 	} else {
 		float od = (mx - mn) / steps;
-		int oo = (int)roundf(mn / od);
+		int oo = (int)to_int(roundf(mn / od), INT32_MIN, INT32_MAX);
 		float omin = od * (float)oo, omax = omin + od * steps;
 		for (float f = 0.0625f; (double)f <= 1.0625;
 		     f = (float)((double)f + 0.0625)) {
@@ -1768,7 +1801,7 @@ qs_status qs_hist_aimet_sqnr(const qs_hist *h, int bits, int symmetric,
 			}
 		}
 		float c = aimet_cost(h, bits, od, oo);
-		if (c < bc) {
+		if (c < bc || bd < 0.0f) { /* (all overflowed: observed) */
 			bd = od;
 			bo = oo;
 		}

@@ -126,7 +126,9 @@ qs_status qs_hist_torch_l2(const qs_hist *h, int bits, float *lo, float *hi,
 /* AIMET TfEnhancedEncodingAnalyzer.computeEncoding on an AIMET histogram:
  * the best delta and offset (float32 search, gamma 3), and the encoding
  * range [enc_min, enc_max].  strict: strict symmetric; unsigned_sym: an
- * all-non-negative PDF gets an unsigned grid (AIMET's default). */
+ * all-non-negative PDF gets an unsigned grid (AIMET's default).  When every
+ * candidate's float cost overflows (|x| beyond ~1e19), or clamps to zero
+ * width, it is not taken: the observed range is. */
 qs_status qs_hist_aimet_sqnr(const qs_hist *h, int bits, int symmetric,
 			     int strict, int unsigned_sym, double *delta,
 			     double *offset, double *enc_min, double *enc_max,

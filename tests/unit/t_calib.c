@@ -463,6 +463,29 @@ static void test_edges(void)
 		 "[v,v], zeros [0,0]");
 	ok(defined, "every method: two-valued run gives a finite range "
 		    "inside the data");
+	/* extreme magnitudes: near FLT_MAX, denormal, huge outliers among
+	 * small values (the anchors' float costs overflow there) */
+	float ext[3][64];
+	for (int i = 0; i < 64; i++) {
+		float u = (float)((i * 37) % 64) / 64.0f - 0.5f;
+		ext[0][i] = u * 6e38f;
+		ext[1][i] = u * 1e-40f;
+		ext[2][i] = i % 9 == 0 ? 1e30f : u;
+	}
+	int fin = 1;
+	for (int k = 0; k < 3; k++)
+		for (int m = QS_CALIB_MINMAX; m < QS_CALIB_COUNT; m++)
+			for (int s = 0; s < 2; s++) {
+				qs_calib c = cal((qs_calib_method)m);
+				c.hi = 1;
+				float lo, hi;
+				qs_status st = qs_calib_range(&c, ext[k], 64,
+							      s ? &gs : &ga, &lo,
+							      &hi, NULL);
+				fin &= st == 0 && isfinite(lo) &&
+				       isfinite(hi) && lo <= hi;
+			}
+	ok(fin, "extreme magnitudes: every method gives a finite range");
 	/* NaNs are ignored: the same range as without them */
 	float *y = malloc((N + N / 10) * sizeof *y);
 	size_t k = 0;
@@ -587,7 +610,7 @@ int main(void)
 	if (!X[0] || !X[1] || n2 != N)
 		skip_all("tests/data/calib inputs missing");
 	X[2] = tc_relu(X[0], N);
-	tap_plan(190);
+	tap_plan(191);
 	test_minmax_ema();
 	test_nvidia();
 	test_ort();
