@@ -468,7 +468,7 @@ static void test_edges(void)
 	float ext[3][64];
 	for (int i = 0; i < 64; i++) {
 		float u = (float)((i * 37) % 64) / 64.0f - 0.5f;
-		ext[0][i] = u * 6e38f;
+		ext[0][i] = u * 3.2e38f;
 		ext[1][i] = u * 1e-40f;
 		ext[2][i] = i % 9 == 0 ? 1e30f : u;
 	}
