@@ -346,6 +346,7 @@ int qs_lua_open(lua_State *L)
 	ql_open_tensor(L);
 	ql_open_quant(L);
 	ql_open_files(L);
+	ql_open_matmul(L);
 	lua_pushliteral(L, PACKAGE_VERSION);
 	lua_setfield(L, -2, "version");
 	lua_pushstring(L, lua_dir());

@@ -26,5 +26,6 @@ void ql_open_quant(lua_State *L);
 void ql_open_files(lua_State *L); /* qs.list, qs.save_tensors */
 /* qs.load for every file format, with a tensor name and a part. */
 int ql_load_file(lua_State *L);
+void ql_open_matmul(lua_State *L); /* qs.matmul, qs.int_matmul, ... */
 
 #endif
