@@ -179,3 +179,8 @@ function qs.compare(t, specs)
   end
   return qs.rows(rows, cols)
 end
+
+-- sweeps, reports, mixed precision, layer outputs, teaching ------------------
+for _, m in ipairs{"report", "sweep", "mixed", "layer", "teach"} do
+  assert(loadfile(qs.lua_dir .. "/qscope/" .. m .. ".lua", "t"))(qs)
+end
