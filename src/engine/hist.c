@@ -655,6 +655,51 @@ static void add_weighted(qs_hist *h, float v, double w)
 		h->count[k] += w;
 }
 
+/* AIMET GetHistogram_cpu for one block: k = round(x / bucket - offset)
+ * (float32, ties away from zero), kept when 0 <= k < bins.  Indices four
+ * lanes at a time (|t| is bounded before the conversion; out-of-range,
+ * NaN and Inf go to the spare bin), then counted into four copies. */
+static void aimet_block(const float *x, size_t m, float bucket, float off,
+			int64_t bins, uint32_t *cnt)
+{
+	int32_t k[BLOCK];
+	const qs_v4f z = {0}, vb = z + bucket, vo = z + off, lo = z - 1.0f,
+		     hi = z + (float)bins + 1.0f, half = z + 0.5f, one = z + 1.0f;
+	const qs_v4i sign = {0x7FFFFFFF, 0x7FFFFFFF, 0x7FFFFFFF, 0x7FFFFFFF};
+	const qs_v4i spare = {(int32_t)bins, (int32_t)bins, (int32_t)bins,
+			      (int32_t)bins};
+	size_t j = 0;
+	for (; j + 4 <= m; j += 4) {
+		qs_v4f v;
+		memcpy(&v, x + j, sizeof v);
+		qs_v4f t = v / vb - vo;
+		qs_v4i ok = (t > lo) & (t < hi); /* false for NaN */
+		t = QS_SEL(ok, t, z);
+		qs_v4f r = __builtin_convertvector(
+			__builtin_convertvector(t, qs_v4i), qs_v4f);
+		qs_v4f d = (qs_v4f)((qs_v4i)(t - r) & sign);
+		qs_v4f s1 = QS_SEL(t < z, -one, one);
+		r = r + QS_SEL(d >= half, s1, z);
+		qs_v4i ki = __builtin_convertvector(r, qs_v4i);
+		ok &= (ki >= 0) & (ki < spare);
+		ki = (ok & ki) | (~ok & spare);
+		memcpy(k + j, &ki, sizeof ki);
+	}
+	for (; j < m; j++) {
+		float t = x[j] / bucket - off;
+		int32_t kk = (int32_t)bins;
+		if (t > -1.0f && t < (float)bins + 1.0f) {
+			float r = roundf(t);
+			if (r >= 0 && r < (float)bins)
+				kk = (int32_t)r;
+		}
+		k[j] = kk;
+	}
+	const size_t w = (size_t)bins + 1;
+	for (j = 0; j < m; j++)
+		cnt[(j & 3) * w + (size_t)k[j]]++;
+}
+
 /* AIMET UpdatePdfSigned: the first batch fixes 512 buckets over three
  * times its range; every batch adds its probabilities (count / n) into a
  * running average over batches.  Float32 bucket arithmetic. */
@@ -692,29 +737,50 @@ static int aimet_add(qs_hist *h, const float *x, size_t n, const bstats *s)
 		h->hi = h->edges[B];
 		h->started = 1;
 	}
-	uint32_t *cnt = calloc((size_t)B, sizeof *cnt);
-	if (!cnt)
+	int nt = 1;
+#ifdef _OPENMP
+	nt = n >= 2 * CHUNK ? omp_get_max_threads() : 1;
+	nt = nt < 1 ? 1 : nt;
+#endif
+	const size_t per = 4 * (size_t)(B + 1);
+	uint32_t *loc = calloc((size_t)nt * per, sizeof *loc);
+	if (!loc)
 		return -1;
 	float mn = h->edges[0];
 	float bucket = h->awidth; /* xLeft[1] - xLeft[0] in double */
 	float off = mn / bucket;
-	for (size_t i = 0; i < n; i++) {
-		if (!isfinite(x[i]))
-			continue;
-		float t = x[i] / bucket - off;
-		if (!(t > -1.0f && t < (float)B + 1.0f))
-			continue;
-		int64_t k = (int64_t)roundf(t);
-		if (k >= 0 && k < B)
-			cnt[k]++;
+	int64_t nch = (int64_t)((n + CHUNK - 1) / CHUNK);
+#ifdef _OPENMP
+#pragma omp parallel for schedule(static) num_threads(nt)
+#endif
+	for (int64_t c = 0; c < nch; c++) {
+		int th = 0;
+#ifdef _OPENMP
+		th = omp_get_thread_num();
+#endif
+		uint32_t *cnt = loc + (size_t)th * 4 * (size_t)(B + 1);
+		size_t a = (size_t)c * CHUNK, b = a + CHUNK < n ? a + CHUNK : n;
+		for (size_t i = a; i < b; i += BLOCK)
+			aimet_block(x + i, b - i < BLOCK ? b - i : BLOCK, bucket,
+				    off, B, cnt);
 	}
+	uint32_t *cnt = loc; /* fold threads and copies into the first */
+	for (int th = 0; th < nt; th++)
+		for (int u = 0; u < 4; u++) {
+			if (th == 0 && u == 0)
+				continue;
+			const uint32_t *o = loc + (size_t)th * per +
+					    (size_t)u * (size_t)(B + 1);
+			for (int64_t i = 0; i < B; i++)
+				cnt[i] += o[i];
+		}
 	double it = (double)h->pend_b; /* batches averaged so far */
 	for (int64_t i = 0; i < B; i++) {
 		double prob = (double)cnt[i] / (double)s->m;
 		h->count[i] = (h->count[i] * it + prob) / (it + 1);
 	}
 	h->pend_b++;
-	free(cnt);
+	free(loc);
 	return 0;
 }
 
