@@ -112,7 +112,11 @@ static const char *rd_str(cur *c, uint64_t *n)
 /* Skip a value of type t (arrays nest at most 4 deep). */
 static void skip_value(cur *c, uint32_t t, int depth)
 {
-	if (t >= G_NTYPES || depth > 4) {
+	if (depth > 4) {
+		c->bad = 3;
+		return;
+	}
+	if (t >= G_NTYPES) {
 		c->bad = 2;
 		return;
 	}
@@ -167,6 +171,11 @@ typedef struct ginfo {
 static qs_status bad_cursor(const cur *c, const char *path, const char *what,
 			    qs_error *err)
 {
+	if (c->bad == 3)
+		return qs_fail(err, QS_EFORMAT,
+			       "%s: arrays nested deeper than 4 in %s at byte "
+			       "%llu",
+			       path, what, (unsigned long long)c->pos);
 	if (c->bad == 2)
 		return qs_fail(err, QS_EFORMAT,
 			       "%s: bad value type in %s at byte %llu", path,

@@ -5,9 +5,11 @@
 #include "config.h"
 #include "npz.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <zip.h>
 
 #include "npy.h"
@@ -23,8 +25,14 @@ static int host_le(void)
 	return *(const uint8_t *)&one == 1;
 }
 
-static zip_t *open_zip(const char *path, qs_error *err)
+static zip_t *open_zip(const char *path, uint64_t *zsize, qs_error *err)
 {
+	struct stat sb;
+	if (stat(path, &sb) < 0) {
+		qs_fail(err, QS_EIO, "%s: %s", path, strerror(errno));
+		return NULL;
+	}
+	*zsize = (uint64_t)sb.st_size;
 	int ze = 0;
 	zip_t *z = zip_open(path, ZIP_RDONLY | ZIP_CHECKCONS, &ze);
 	if (!z) {
@@ -69,31 +77,53 @@ typedef struct member {
 	char what[512]; /* "archive:member" for messages */
 } member;
 
-/* Check a member can be read at all. */
-static qs_status check_member(const zip_stat_t *st, const char *what,
-			      qs_error *err)
+/* Check a member can be read at all, and that its sizes in the zip
+ * directory are possible for an archive of zsize bytes: that bounds what
+ * a lying directory can make us allocate. */
+static qs_status check_member(const zip_stat_t *st, uint64_t zsize,
+			      const char *what, qs_error *err)
 {
 	if (st->encryption_method != ZIP_EM_NONE)
 		return qs_fail(err, QS_EUNSUPPORTED,
 			       "%s: encrypted members are not supported", what);
-	if (!zip_compression_method_supported(st->comp_method, 0))
+	if (st->comp_method != ZIP_CM_STORE &&
+	    st->comp_method != ZIP_CM_DEFLATE)
 		return qs_fail(err, QS_EUNSUPPORTED,
 			       "%s: compression method %d is not supported "
 			       "(accepted: stored, deflated)",
 			       what, (int)st->comp_method);
+	if (st->comp_size > zsize)
+		return qs_fail(err, QS_EFORMAT,
+			       "%s: %llu compressed bytes in an archive of %llu",
+			       what, (unsigned long long)st->comp_size,
+			       (unsigned long long)zsize);
+	if (st->comp_method == ZIP_CM_STORE && st->size != st->comp_size)
+		return qs_fail(err, QS_EFORMAT,
+			       "%s: stored member of %llu bytes claims %llu "
+			       "uncompressed",
+			       what, (unsigned long long)st->comp_size,
+			       (unsigned long long)st->size);
+	/* deflate expands at most 1032:1 (258-byte matches in 2 bits) */
+	if (st->comp_method == ZIP_CM_DEFLATE &&
+	    st->size / 1032 > st->comp_size + 1)
+		return qs_fail(err, QS_EFORMAT,
+			       "%s: claims %llu bytes from %llu deflated bytes, "
+			       "more than deflate can produce",
+			       what, (unsigned long long)st->size,
+			       (unsigned long long)st->comp_size);
 	return QS_OK;
 }
 
 /* Open member idx and parse its .npy header; the data is not read. */
-static qs_status open_member(zip_t *z, zip_uint64_t idx, const char *path,
-			     member *m, qs_error *err)
+static qs_status open_member(zip_t *z, uint64_t zsize, zip_uint64_t idx,
+			     const char *path, member *m, qs_error *err)
 {
 	memset(m, 0, sizeof *m);
 	if (zip_stat_index(z, idx, 0, &m->st) < 0)
 		return qs_fail(err, QS_EFORMAT, "%s: %s", path,
 			       zip_strerror(z));
 	snprintf(m->what, sizeof m->what, "%s:%s", path, m->st.name);
-	qs_status s = check_member(&m->st, m->what, err);
+	qs_status s = check_member(&m->st, zsize, m->what, err);
 	if (s < 0)
 		return s;
 	m->f = zip_fopen_index(z, idx, 0);
@@ -151,7 +181,8 @@ static int is_npy_name(const char *n)
 
 qs_file_listing *qs_npz_list(const char *path, qs_error *err)
 {
-	zip_t *z = open_zip(path, err);
+	uint64_t zsize;
+	zip_t *z = open_zip(path, &zsize, err);
 	if (!z)
 		return NULL;
 	qs_file_builder *b = NULL;
@@ -169,7 +200,7 @@ qs_file_listing *qs_npz_list(const char *path, qs_error *err)
 		if (!nm || !is_npy_name(nm))
 			continue;
 		member m;
-		if (open_member(z, (zip_uint64_t)i, path, &m, err) < 0)
+		if (open_member(z, zsize, (zip_uint64_t)i, path, &m, err) < 0)
 			goto fail;
 		zip_fclose(m.f);
 		char name[512], descr[8];
@@ -374,7 +405,8 @@ done:
 qs_tensor *qs_npz_load(const char *path, const char *name,
 		       const qs_select *sel, qs_error *err)
 {
-	zip_t *z = open_zip(path, err);
+	uint64_t zsize;
+	zip_t *z = open_zip(path, &zsize, err);
 	if (!z)
 		return NULL;
 	qs_tensor *t = NULL;
@@ -383,7 +415,7 @@ qs_tensor *qs_npz_load(const char *path, const char *name,
 	zip_int64_t idx = locate(z, path, name, err);
 	if (idx < 0)
 		goto done;
-	if (open_member(z, (zip_uint64_t)idx, path, &m, err) < 0)
+	if (open_member(z, zsize, (zip_uint64_t)idx, path, &m, err) < 0)
 		goto done;
 	{
 		/* "path:name" with the member's name minus ".npy" */
