@@ -98,6 +98,8 @@ qs_status qs_calib_from_hist(const qs_calib *c, const qs_hist *h,
 			     qs_error *err);
 /* 1 if method m runs on a histogram. */
 int qs_calib_uses_hist(qs_calib_method m);
+/* The bins a histogram method uses when c->bins is 0: 2048, sqnr 512. */
+int64_t qs_calib_default_bins(qs_calib_method m);
 /* The histogram kind method m needs for grid g (-1 if none):
  * percentile_hist NVIDIA (symmetric grid) or ORT, entropy and mse NVIDIA,
  * entropy_ort ORT, hist_l2 TORCH, sqnr AIMET. */
