@@ -149,8 +149,7 @@ static int prepare_fd(int *fd, int nonblock)
 /* A pipe with both ends close-on-exec from the start where pipe2 exists. */
 static int cloexec_pipe(int fds[2])
 {
-#if defined(__linux__) || defined(__FreeBSD__) || defined(__NetBSD__) ||      \
-	defined(__OpenBSD__)
+#if defined(__GLIBC__) && defined(_GNU_SOURCE)
 	return pipe2(fds, O_CLOEXEC);
 #else
 	if (pipe(fds) < 0)
@@ -323,6 +322,13 @@ static int spawn(gp_session *g, char *err, size_t n)
 		rc = posix_spawn_file_actions_adddup2(&fa, out[1], 1);
 	if (!rc)
 		rc = posix_spawn_file_actions_adddup2(&fa, out[1], 2);
+#if defined(__GLIBC__) && defined(__USE_MISC) &&                              \
+	(__GLIBC__ > 2 || (__GLIBC__ == 2 && __GLIBC_MINOR__ >= 34))
+	/* descriptors other code left inheritable (a popen'd pipe, say)
+	 * must not stay open in gnuplot for its lifetime */
+	if (!rc)
+		rc = posix_spawn_file_actions_addclosefrom_np(&fa, 3);
+#endif
 	if (!rc) {
 		rc = posix_spawnattr_init(&at);
 		have_at = rc == 0;
@@ -593,6 +599,22 @@ static void insert_before_context(gbuf *b, size_t from, const char *s)
 	b->len += k;
 }
 
+/* The same for a fixed buffer of cap bytes, truncating at its end. */
+static void insert_fixed(char *buf, size_t cap, const char *s)
+{
+	size_t len = strlen(buf), k = strlen(s);
+	const char *ctx = strstr(buf, " (in: ");
+	size_t at = ctx ? (size_t)(ctx - buf) : len;
+	if (at + k >= cap)
+		k = cap - 1 - at;
+	size_t tail = len - at;
+	if (at + k + tail >= cap)
+		tail = cap - 1 - at - k;
+	memmove(buf + at + k, buf + at, tail);
+	memcpy(buf + at, s, k);
+	buf[at + k + tail] = '\0';
+}
+
 /* Append one message line to g->msgs, control characters blanked. */
 static void add_message(gp_session *g, const char *line)
 {
@@ -672,15 +694,8 @@ static void scan_messages(gp_session *g, const char *t, size_t tlen,
 			msg = trim(ln + 14, &mlen);
 			snprintf(line, sizeof line, ": %.*s", (int)mlen, msg);
 			insert_before_context(&g->msgs, last_start, line);
-			if (*nerr == 1 && first && firstn) {
-				char tmp[512];
-				const char *ctx = strstr(first, " (in: ");
-				int at = ctx ? (int)(ctx - first)
-					     : (int)strlen(first);
-				snprintf(tmp, sizeof tmp, "%.*s%s%s", at, first,
-					 line, first + at);
-				copy_str(first, firstn, tmp);
-			}
+			if (*nerr == 1 && first && firstn)
+				insert_fixed(first, firstn, line);
 			last_was_error = 0;
 		} else if ((msg = find_ci(ln, len, "warning:")) != NULL) {
 			mlen = len - (size_t)(msg - ln) - 8;
