@@ -20,6 +20,7 @@ end
 
 local rows = qs.sweep{tensors = path, format = "int", bits = bits, calib = methods}
 local failed = qs.filter(rows, function(r) return r.error ~= nil end)
+if #failed == #rows then error("sweep-bits: " .. (rows[1] and rows[1].error or "nothing to do"), 0) end
 for _, r in ipairs(failed) do
   io.stderr:write(("sweep-bits: %s %s: %s\n"):format(r.format or "?", r.calib or "?", r.error))
 end

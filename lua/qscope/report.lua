@@ -42,7 +42,7 @@ local function number(v)
   if v ~= v then return "nan" end
   if v == math.huge then return "inf" end
   if v == -math.huge then return "-inf" end
-  for _, p in ipairs{"%.6g", "%.9g", "%.12g", "%.15g", "%.17g"} do
+  for _, p in ipairs{"%.6g", "%.9g", "%.12g", "%.15g", "%.16g", "%.17g"} do
     local s = fmt(p, v)
     if tonumber(s) == v then return s end
   end
