@@ -44,20 +44,20 @@ typedef struct gbuf {
 } gbuf;
 
 struct gp_session {
-	pid_t pid;        /* 0: no process */
-	int to_fd;        /* our end of gnuplot's stdin (non-blocking) */
-	int from_fd;      /* our end of its stdout + stderr (non-blocking) */
+	pid_t pid;   /* 0: no process */
+	int to_fd;   /* our end of gnuplot's stdin (non-blocking) */
+	int from_fd; /* our end of its stdout + stderr (non-blocking) */
 	int timeout_ms;
 	unsigned long seq; /* sync marker sequence number */
-	int probed;       /* version and terminals known */
+	int probed;	   /* version and terminals known */
 	int vmaj, vmin, vpatch;
-	int printerr;     /* gnuplot >= 5.4: marker through printerr */
-	char *terminals;  /* " name name ... " (GPVAL_TERMINALS, padded) */
-	char *program;    /* the program last started */
-	gbuf out;         /* transcript of the last call */
-	gbuf msgs;        /* its error and warning lines */
-	char note[200];   /* a death noticed between calls, for gp_messages */
-	char how[96];     /* how the last process ended ("exited with ...") */
+	int printerr;	 /* gnuplot >= 5.4: marker through printerr */
+	char *terminals; /* " name name ... " (GPVAL_TERMINALS, padded) */
+	char *program;	 /* the program last started */
+	gbuf out;	 /* transcript of the last call */
+	gbuf msgs;	 /* its error and warning lines */
+	char note[200];	 /* a death noticed between calls, for gp_messages */
+	char how[96];	 /* how the last process ended ("exited with ...") */
 };
 
 static const char empty_str[] = "";
@@ -72,7 +72,7 @@ static int fail(char *err, size_t n, int code, const char *fmt, ...)
 		va_start(ap, fmt);
 		vsnprintf(err, n, fmt, ap);
 		va_end(ap);
-		/* one line: a newline from a message would break the contract */
+		/* one line, whatever the message held */
 		for (char *c = err; *c; c++)
 			if (*c == '\n' || *c == '\r')
 				*c = ' ';
@@ -322,7 +322,7 @@ static int spawn(gp_session *g, char *err, size_t n)
 		rc = posix_spawn_file_actions_adddup2(&fa, out[1], 1);
 	if (!rc)
 		rc = posix_spawn_file_actions_adddup2(&fa, out[1], 2);
-#if defined(__GLIBC__) && defined(__USE_MISC) &&                              \
+#if defined(__GLIBC__) && defined(__USE_MISC) &&                               \
 	(__GLIBC__ > 2 || (__GLIBC__ == 2 && __GLIBC_MINOR__ >= 34))
 	/* descriptors other code left inheritable (a popen'd pipe, say)
 	 * must not stay open in gnuplot for its lifetime */
@@ -334,8 +334,9 @@ static int spawn(gp_session *g, char *err, size_t n)
 		have_at = rc == 0;
 	}
 	if (!rc) {
-		/* own process group: Ctrl-C at the terminal is not for gnuplot;
-		 * default signal handling and an empty mask whatever ours are */
+		/* own process group: Ctrl-C at the terminal is not for
+		 * gnuplot; default signal handling and an empty mask,
+		 * whatever ours are */
 		sigset_t none, dfl;
 		sigemptyset(&none);
 		sigemptyset(&dfl);
@@ -357,7 +358,7 @@ static int spawn(gp_session *g, char *err, size_t n)
 	}
 	pid_t pid = 0;
 	if (!rc) {
-		/* -d: no ~/.gnuplot or system gnuplotrc, for reproducible output */
+		/* -d: no ~/.gnuplot or gnuplotrc: reproducible output */
 		char *argv[] = {g->program, "-d", NULL};
 		rc = posix_spawnp(&pid, g->program, &fa, &at, argv, environ);
 	}
@@ -371,10 +372,11 @@ static int spawn(gp_session *g, char *err, size_t n)
 		close_fd(&in[1]);
 		close_fd(&out[0]);
 		if (rc == ENOENT && !strcmp(origin, "QSCOPE_GNUPLOT"))
-			return fail(err, n, GP_ENOTFOUND,
-				    "gnuplot not found: %s (from QSCOPE_GNUPLOT)"
-				    ": " GP_NOT_FOUND_HINT " or fix the variable",
-				    g->program);
+			return fail(
+				err, n, GP_ENOTFOUND,
+				"gnuplot not found: %s (from QSCOPE_GNUPLOT)"
+				": " GP_NOT_FOUND_HINT " or fix the variable",
+				g->program);
 		if (rc == ENOENT)
 			return fail(err, n, GP_ENOTFOUND,
 				    "gnuplot not found: " GP_NOT_FOUND_HINT
@@ -447,7 +449,8 @@ static int exchange(gp_session *g, const char *text, size_t len, char *err,
 		struct pollfd pf[2] = {{g->from_fd, POLLIN, 0},
 				       {g->to_fd, POLLOUT, 0}};
 		int np = off < len ? 2 : 1;
-		int r = poll(pf, (nfds_t)np, left > 1000000 ? 1000000 : (int)left);
+		int r = poll(pf, (nfds_t)np,
+			     left > 1000000 ? 1000000 : (int)left);
 		if (r < 0) {
 			if (errno == EINTR)
 				continue;
@@ -459,10 +462,11 @@ static int exchange(gp_session *g, const char *text, size_t len, char *err,
 		if (pf[0].revents) {
 			if (g->out.len > GP_MAX_OUTPUT) {
 				kill_child(g);
-				return fail(err, n, GP_EIO,
-					    "gnuplot: more than %zu MiB of output "
-					    "in one call; stopped it",
-					    GP_MAX_OUTPUT >> 20);
+				return fail(
+					err, n, GP_EIO,
+					"gnuplot: more than %zu MiB of output "
+					"in one call; stopped it",
+					GP_MAX_OUTPUT >> 20);
 			}
 			if (gbuf_reserve(&g->out, 65536) < 0) {
 				kill_child(g);
@@ -470,7 +474,8 @@ static int exchange(gp_session *g, const char *text, size_t len, char *err,
 					    "gnuplot: out of memory for its "
 					    "output");
 			}
-			ssize_t k = read(g->from_fd, g->out.p + g->out.len, 65536);
+			ssize_t k =
+				read(g->from_fd, g->out.p + g->out.len, 65536);
 			if (k > 0) {
 				g->out.len += (size_t)k;
 				g->out.p[g->out.len] = '\0';
@@ -481,7 +486,8 @@ static int exchange(gp_session *g, const char *text, size_t len, char *err,
 			}
 		}
 		if (np == 2 && pf[1].revents) {
-			ssize_t w = write_nosigpipe(g->to_fd, text + off, len - off);
+			ssize_t w = write_nosigpipe(g->to_fd, text + off,
+						    len - off);
 			if (w > 0)
 				off += (size_t)w;
 			else if (w < 0 && errno != EAGAIN &&
@@ -632,8 +638,8 @@ static void add_message(gp_session *g, const char *line)
  * gnuplot reports an error as the echoed command ("gnuplot> ..."), a
  * caret line and "line N: message", sometimes followed by "system error:
  * <errno text>", which is joined to the message. */
-static void scan_messages(gp_session *g, const char *t, size_t tlen,
-			  int *nerr, char *first, size_t firstn)
+static void scan_messages(gp_session *g, const char *t, size_t tlen, int *nerr,
+			  char *first, size_t firstn)
 {
 	const char *cmd = NULL; /* the echoed "gnuplot> ..." before an error */
 	size_t cmdlen = 0;
@@ -716,8 +722,8 @@ static int run_batch(gp_session *g, const char *cmds, char *err, size_t n)
 	char tail[96];
 	g->seq++;
 	int tl = snprintf(tail, sizeof tail, "%s%s \"" GP_MARKER " %lu\"\n",
-			  need_nl ? "\n" : "", g->printerr ? "printerr" : "print",
-			  g->seq);
+			  need_nl ? "\n" : "",
+			  g->printerr ? "printerr" : "print", g->seq);
 	char *text = malloc(clen + (size_t)tl + 1);
 	if (!text)
 		return fail(err, n, GP_ENOMEM, "gnuplot: out of memory");
@@ -766,8 +772,8 @@ static int probe(gp_session *g, char *err, size_t n)
 		return fail(err, n, GP_EVERSION,
 			    "%s is not a working gnuplot: it %s before "
 			    "answering%s%.*s%s",
-			    g->program, g->how, ol ? " (" : "", ol > 120 ? 120 : ol,
-			    o, ol ? ")" : "");
+			    g->program, g->how, ol ? " (" : "",
+			    ol > 120 ? 120 : ol, o, ol ? ")" : "");
 	}
 	if (rc != GP_OK && rc != GP_ECMD) {
 		char why[300];

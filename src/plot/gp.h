@@ -35,13 +35,13 @@ enum {
 	GP_OK = 0,
 	GP_ENOTFOUND = -1, /* no gnuplot program to run */
 	GP_EVERSION = -2,  /* not gnuplot 5.0 or newer */
-	GP_EDIED = -3,     /* gnuplot exited or was killed during the call */
+	GP_EDIED = -3,	   /* gnuplot exited or was killed during the call */
 	GP_ETIMEOUT = -4,  /* no answer within the timeout; gnuplot killed */
-	GP_ECMD = -5,      /* gnuplot reported an error (the first is in err) */
-	GP_EINVAL = -6,    /* bad argument (newline in a string, bad size...) */
-	GP_EIO = -7,       /* pipe, temporary file or rename failed */
-	GP_ENOMEM = -8,    /* out of memory */
-	GP_ETERM = -9      /* the terminal is not available in this gnuplot */
+	GP_ECMD = -5,	   /* gnuplot reported an error (the first is in err) */
+	GP_EINVAL = -6,	   /* bad argument (newline in a string, bad size...) */
+	GP_EIO = -7,	   /* pipe, temporary file or rename failed */
+	GP_ENOMEM = -8,	   /* out of memory */
+	GP_ETERM = -9	   /* the terminal is not available in this gnuplot */
 };
 
 typedef struct gp_session gp_session;

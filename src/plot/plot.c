@@ -23,7 +23,7 @@
 #include <time.h>
 #include <unistd.h>
 
-/* ---- script buffer ------------------------------------------------------ */
+/* ---- script buffer ---------------------------------------------------- */
 
 /* A growing script; the first failure (out of memory, a newline in a
  * string) sticks in rc/msg and later appends are ignored. */
@@ -159,29 +159,28 @@ static int finite_all(int n, const double *v)
 	return 1;
 }
 
-/* ---- figure context ------------------------------------------------------ */
+/* ---- figure context --------------------------------------------------- */
 
 typedef struct fig {
 	sbuf sb;
 	const plot_target *t;
-	int text;      /* dumb terminal (TEXT or ANSI) */
-	int width;     /* columns or pixels */
-	int height;    /* rows or pixels */
+	int text;   /* dumb terminal (TEXT or ANSI) */
+	int width;  /* columns or pixels */
+	int height; /* rows or pixels */
 } fig;
 
 /* Colours: muted for images; for ANSI text, ones that map cleanly onto the
  * eight terminal colours. */
 enum { C_MAIN, C_CLIPPED, C_CLIP, C_GRID, C_REF, C_SECOND, C_BAND, C_N };
-static const char *const img_colour[C_N] = {
-	"#4c72b0", "#dd8452", "#c44e52", "#303030",
-	"#7f7f7f", "#dd8452", "#b5cbe8"};
-static const char *const ansi_colour[C_N] = {
-	"#0000ff", "#ffff00", "#ff0000", "#00ff00",
-	"#ffffff", "#ff00ff", "#00ffff"};
-static const char *const img_series[] = {"#4c72b0", "#dd8452", "#55a868",
-					 "#c44e52", "#8172b3", "#937860",
-					 "#da8bc3", "#8c8c8c", "#ccb974",
-					 "#64b5cd"};
+static const char *const img_colour[C_N] = {"#4c72b0", "#dd8452", "#c44e52",
+					    "#303030", "#7f7f7f", "#dd8452",
+					    "#b5cbe8"};
+static const char *const ansi_colour[C_N] = {"#0000ff", "#ffff00", "#ff0000",
+					     "#00ff00", "#ffffff", "#ff00ff",
+					     "#00ffff"};
+static const char *const img_series[] = {
+	"#4c72b0", "#dd8452", "#55a868", "#c44e52", "#8172b3",
+	"#937860", "#da8bc3", "#8c8c8c", "#ccb974", "#64b5cd"};
 static const char *const ansi_series[] = {"#0000ff", "#ff0000", "#00ff00",
 					  "#ff00ff", "#00ffff", "#ffff00"};
 
@@ -193,7 +192,8 @@ static const char *colour(const fig *f, int c)
 static const char *series_colour(const fig *f, size_t k)
 {
 	if (f->t->mode == PLOT_ANSI)
-		return ansi_series[k % (sizeof ansi_series / sizeof *ansi_series)];
+		return ansi_series[k %
+				   (sizeof ansi_series / sizeof *ansi_series)];
 	return img_series[k % (sizeof img_series / sizeof *img_series)];
 }
 
@@ -264,10 +264,14 @@ static const char *ordinal(size_t k)
 	if (k % 100 >= 11 && k % 100 <= 13)
 		return "th";
 	switch (k % 10) {
-	case 1: return "st";
-	case 2: return "nd";
-	case 3: return "rd";
-	default: return "th";
+	case 1:
+		return "st";
+	case 2:
+		return "nd";
+	case 3:
+		return "rd";
+	default:
+		return "th";
 	}
 }
 
@@ -281,7 +285,7 @@ static const char *count_str(char buf[40], double v)
 	return num(buf, "%.4g", v);
 }
 
-/* ---- rendering ------------------------------------------------------------ */
+/* ---- rendering -------------------------------------------------------- */
 
 static int fail(char *err, size_t n, int code, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
@@ -342,7 +346,8 @@ static char *make_temp(const char *path)
 				  0xffffffffUL;
 		snprintf(tmp, cap, "%s%s%.*s.%s.%08lx.tmp", cwd,
 			 cwd[0] ? "/" : "", (int)dirlen, path, base, r);
-		int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+		int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC,
+			      0666);
 		if (fd >= 0) {
 			close(fd);
 			return tmp;
@@ -365,7 +370,8 @@ static int terminal_cmd(gp_session *g, const fig *f, sbuf *s, char *err,
 	switch (t->mode) {
 	case PLOT_TEXT:
 	case PLOT_ANSI:
-		sb_printf(s, "set terminal dumb size %d,%d feed noenhanced %s\n",
+		sb_printf(s,
+			  "set terminal dumb size %d,%d feed noenhanced %s\n",
 			  w, h, t->mode == PLOT_ANSI ? "ansi" : "mono");
 		return GP_OK;
 	case PLOT_FILE:
@@ -398,10 +404,11 @@ static int terminal_cmd(gp_session *g, const fig *f, sbuf *s, char *err,
 				  w, h);
 		} else if (has_ext(t->path, ".pdf")) {
 			if (!gp_has_terminal(g, "pdfcairo"))
-				return fail(err, n, GP_ETERM,
-					    "%s: pdf needs gnuplot's pdfcairo "
-					    "terminal, which this gnuplot lacks",
-					    t->path);
+				return fail(
+					err, n, GP_ETERM,
+					"%s: pdf needs gnuplot's pdfcairo "
+					"terminal, which this gnuplot lacks",
+					t->path);
 			/* inches at 96 pixels per inch, so fonts look alike */
 			char a[40], b[40];
 			sb_printf(s,
@@ -410,10 +417,11 @@ static int terminal_cmd(gp_session *g, const fig *f, sbuf *s, char *err,
 				  num(a, "%.3g", w / 96.0),
 				  num(b, "%.3g", h / 96.0));
 		} else {
-			return fail(err, n, GP_EINVAL,
-				    "%s: unknown plot file type: use .png, .svg "
-				    "or .pdf",
-				    t->path);
+			return fail(
+				err, n, GP_EINVAL,
+				"%s: unknown plot file type: use .png, .svg "
+				"or .pdf",
+				t->path);
 		}
 		return GP_OK;
 	case PLOT_SIXEL:
@@ -421,10 +429,11 @@ static int terminal_cmd(gp_session *g, const fig *f, sbuf *s, char *err,
 			return fail(err, n, GP_ETERM,
 				    "this gnuplot has no sixelgd terminal "
 				    "(Debian's gnuplot-nox has it)");
-		sb_printf(s,
-			  "set terminal sixelgd size %d,%d truecolor noenhanced "
-			  "font 'Sans,9'\n",
-			  w, h);
+		sb_printf(
+			s,
+			"set terminal sixelgd size %d,%d truecolor noenhanced "
+			"font 'Sans,9'\n",
+			w, h);
 		return GP_OK;
 	case PLOT_WINDOW: {
 		const char *disp = getenv("DISPLAY");
@@ -442,9 +451,10 @@ static int terminal_cmd(gp_session *g, const fig *f, sbuf *s, char *err,
 					  win[i], w, h);
 				return GP_OK;
 			}
-		return fail(err, n, GP_ETERM,
-			    "this gnuplot has no window terminal (qt, wxt, x11): "
-			    "install the Debian package gnuplot-qt");
+		return fail(
+			err, n, GP_ETERM,
+			"this gnuplot has no window terminal (qt, wxt, x11): "
+			"install the Debian package gnuplot-qt");
 	}
 	}
 	return fail(err, n, GP_EINVAL, "plot: unknown output mode %d",
@@ -452,8 +462,7 @@ static int terminal_cmd(gp_session *g, const fig *f, sbuf *s, char *err,
 }
 
 /* Check the target's fields before anything runs. */
-static int check_target(const plot_target *t, const fig *f, char *err,
-			size_t n)
+static int check_target(const plot_target *t, const fig *f, char *err, size_t n)
 {
 	if (!t)
 		return fail(err, n, GP_EINVAL, "plot: no target");
@@ -461,7 +470,8 @@ static int check_target(const plot_target *t, const fig *f, char *err,
 		return fail(err, n, GP_EINVAL, "plot: unknown output mode %d",
 			    (int)t->mode);
 	if (t->mode == PLOT_FILE && (!t->path || !*t->path))
-		return fail(err, n, GP_EINVAL, "plot: a file target needs a path");
+		return fail(err, n, GP_EINVAL,
+			    "plot: a file target needs a path");
 	if (t->mode == PLOT_FILE && strpbrk(t->path, "\n\r"))
 		return fail(err, n, GP_EINVAL,
 			    "plot: the file name contains a newline");
@@ -471,8 +481,8 @@ static int check_target(const plot_target *t, const fig *f, char *err,
 			    "plot: text size %dx%d out of range (20..2000 "
 			    "columns, 8..1000 rows)",
 			    f->width, f->height);
-	if (!f->text && (f->width < 64 || f->width > 20000 ||
-			 f->height < 48 || f->height > 20000))
+	if (!f->text && (f->width < 64 || f->width > 20000 || f->height < 48 ||
+			 f->height > 20000))
 		return fail(err, n, GP_EINVAL,
 			    "plot: image size %dx%d out of range (64..20000 by "
 			    "48..20000 pixels)",
@@ -632,7 +642,8 @@ static int render(gp_session *g, fig *f, const char *body, char **text,
 		if (stat(tmp, &st) < 0 || st.st_size == 0) {
 			rc = fail(err, n, GP_EIO,
 				  "%s: gnuplot wrote nothing (%s)", t->path,
-				  gp_messages(g)[0] ? gp_messages(g) : "no message");
+				  gp_messages(g)[0] ? gp_messages(g)
+						    : "no message");
 			goto out;
 		}
 		if (rename(tmp, t->path) < 0) {
@@ -652,7 +663,8 @@ static int render(gp_session *g, fig *f, const char *body, char **text,
 		int found;
 		char *p = extract(g, t->mode, &found);
 		if (!p) {
-			rc = found ? fail(err, n, GP_ENOMEM, "plot: out of memory")
+			rc = found ? fail(err, n, GP_ENOMEM,
+					  "plot: out of memory")
 				   : fail(err, n, GP_ECMD,
 					  "gnuplot produced no plot%s%s",
 					  gp_messages(g)[0] ? ": " : "",
@@ -681,7 +693,8 @@ int plot_render(gp_session *g, const plot_target *t, const char *body,
 		char **text, char *err, size_t errlen)
 {
 	if (!t || !body)
-		return fail(err, errlen, GP_EINVAL, "plot: no target or no script");
+		return fail(err, errlen, GP_EINVAL,
+			    "plot: no target or no script");
 	fig f;
 	fig_init(&f, t);
 	return render(g, &f, body, text, err, errlen);
@@ -700,7 +713,7 @@ static int fig_render(gp_session *g, fig *f, char **text, char *err, size_t n)
 	return rc;
 }
 
-/* ---- histogram ------------------------------------------------------------ */
+/* ---- histogram -------------------------------------------------------- */
 
 /* A round tic step near x: 1, 2 or 5 times a power of ten. */
 static double nice_step(double x)
@@ -748,8 +761,9 @@ int plot_hist(gp_session *g, const plot_target *t, const plot_hist_data *d,
 	      char **text, char *err, size_t errlen)
 {
 	if (!t || !d || !d->edges || !d->counts || d->nbins == 0)
-		return fail(err, errlen, GP_EINVAL,
-			    "plot_hist: need edges, counts and at least one bin");
+		return fail(
+			err, errlen, GP_EINVAL,
+			"plot_hist: need edges, counts and at least one bin");
 	for (size_t i = 0; i < d->nbins; i++)
 		if (!(d->edges[i] <= d->edges[i + 1]))
 			return fail(err, errlen, GP_EINVAL,
@@ -766,12 +780,13 @@ int plot_hist(gp_session *g, const plot_target *t, const plot_hist_data *d,
 			    "plot_hist: clipping range [%g, %g] must be finite "
 			    "with lo <= hi",
 			    d->clip_lo, d->clip_hi);
-	if (d->zoom && !(isfinite(d->xmin) && isfinite(d->xmax) &&
-			 d->xmin < d->xmax))
-		return fail(err, errlen, GP_EINVAL,
-			    "plot_hist: zoom range [%g, %g] must be finite with "
-			    "xmin < xmax",
-			    d->xmin, d->xmax);
+	if (d->zoom &&
+	    !(isfinite(d->xmin) && isfinite(d->xmax) && d->xmin < d->xmax))
+		return fail(
+			err, errlen, GP_EINVAL,
+			"plot_hist: zoom range [%g, %g] must be finite with "
+			"xmin < xmax",
+			d->xmin, d->xmax);
 	fig f;
 	fig_init(&f, t);
 	sbuf *b = &f.sb;
@@ -847,7 +862,8 @@ int plot_hist(gp_session *g, const plot_target *t, const plot_hist_data *d,
 		double *v = malloc(d->ngrid * sizeof *v);
 		if (!v) {
 			free(b->p);
-			return fail(err, errlen, GP_ENOMEM, "plot: out of memory");
+			return fail(err, errlen, GP_ENOMEM,
+				    "plot: out of memory");
 		}
 		for (size_t i = 0; i < d->ngrid; i++)
 			if (isfinite(d->grid[i]) && d->grid[i] >= vx0 &&
@@ -873,9 +889,12 @@ int plot_hist(gp_session *g, const plot_target *t, const plot_hist_data *d,
 		strip = d->log_y ? 0
 			: f.text ? 1.2 / (f.height > 14 ? f.height - 10 : 4)
 				 : 0.05;
-		double h = d->log_y ? (f.text ? 1.2 / (f.height > 14 ? f.height - 10 : 4)
-					      : 0.035)
-				    : strip * (f.text ? 0.25 : 0.7);
+		double h =
+			d->log_y
+				? (f.text ? 1.2 / (f.height > 14 ? f.height - 10
+								 : 4)
+					  : 0.035)
+				: strip * (f.text ? 0.25 : 0.7);
 		if (h > 0.2)
 			h = 0.2;
 		sb_puts(b, "$qs_grid << EOD\n");
@@ -944,7 +963,8 @@ int plot_hist(gp_session *g, const plot_target *t, const plot_hist_data *d,
 				      ", %zu in view", nvis);
 		if (stride > 1 && m > 0)
 			snprintf(t_grid + m, sizeof t_grid - (size_t)m,
-				 ", every %zu%s shown", stride, ordinal(stride));
+				 ", every %zu%s shown", stride,
+				 ordinal(stride));
 	}
 
 	/* the plot command: bars, clipped bars, markers, grid ticks */
@@ -957,7 +977,8 @@ int plot_hist(gp_session *g, const plot_target *t, const plot_hist_data *d,
 		first = 0;
 	}
 	if (nout && t_out[0]) {
-		sb_printf(b, "%s$qs_out using 1:2:3 with boxes lc rgb '%s' title ",
+		sb_printf(b,
+			  "%s$qs_out using 1:2:3 with boxes lc rgb '%s' title ",
 			  first ? "" : ", \\\n  ", colour(&f, C_CLIPPED));
 		sb_quote(b, t_out, "a legend");
 		first = 0;
@@ -988,7 +1009,7 @@ int plot_hist(gp_session *g, const plot_target *t, const plot_hist_data *d,
 	return fig_render(g, &f, text, err, errlen);
 }
 
-/* ---- sweep ------------------------------------------------------------------ */
+/* ---- sweep ------------------------------------------------------------ */
 
 typedef struct srow {
 	double x, y;
@@ -1067,7 +1088,8 @@ int plot_sweep(gp_session *g, const plot_target *t, const plot_sweep_data *d,
 		sb_puts(b, "set logscale x\n");
 	if (d->log_y)
 		sb_puts(b, "set logscale y\n");
-	sb_puts(b, "set offsets graph 0.02, graph 0.02, graph 0.05, graph 0.05\n");
+	sb_puts(b,
+		"set offsets graph 0.02, graph 0.02, graph 0.05, graph 0.05\n");
 	sb_puts(b, "plot ");
 	size_t drawn = 0;
 	static const int pts[] = {7, 5, 9, 11, 13, 15};
@@ -1079,7 +1101,8 @@ int plot_sweep(gp_session *g, const plot_target *t, const plot_sweep_data *d,
 					  ? d->series[first_row[k]]
 					  : "";
 		if (f.text) /* dumb draws points as letters: lines only */
-			sb_printf(b, "%s$qs_s%zu using 1:2 with lines lc rgb '%s'",
+			sb_printf(b,
+				  "%s$qs_s%zu using 1:2 with lines lc rgb '%s'",
 				  drawn ? ", \\\n  " : "", k,
 				  series_colour(&f, drawn));
 		else
@@ -1102,7 +1125,7 @@ int plot_sweep(gp_session *g, const plot_target *t, const plot_sweep_data *d,
 	return fig_render(g, &f, text, err, errlen);
 }
 
-/* ---- channels -------------------------------------------------------------- */
+/* ---- channels --------------------------------------------------------- */
 
 int plot_channels(gp_session *g, const plot_target *t,
 		  const plot_channels_data *d, char **text, char *err,
@@ -1151,8 +1174,9 @@ int plot_channels(gp_session *g, const plot_target *t,
 	}
 	if (nr == 0) {
 		free(b->p);
-		return fail(err, errlen, GP_EINVAL,
-			    "plot_channels: no channel with a finite min and max");
+		return fail(
+			err, errlen, GP_EINVAL,
+			"plot_channels: no channel with a finite min and max");
 	}
 	char n0[40], n1[40];
 	if (d->clip) {
@@ -1178,7 +1202,8 @@ int plot_channels(gp_session *g, const plot_target *t,
 	if (d->n <= 40)
 		sb_puts(b, "set xtics 1\n");
 	if (ns) {
-		sb_puts(b, "set border 11 back\nset y2tics\nset ytics nomirror\n");
+		sb_puts(b,
+			"set border 11 back\nset y2tics\nset ytics nomirror\n");
 		if (!f.text)
 			sb_puts(b, "set border lc rgb '#404040'\n");
 	}
@@ -1199,10 +1224,12 @@ int plot_channels(gp_session *g, const plot_target *t,
 		sb_printf(b,
 			  "$qs_rng using 1:2:3 with filledcurves fs solid 0.6 "
 			  "noborder lc rgb '%s' title 'min..max', \\\n  "
-			  "$qs_rng using 1:2 with lines lw 1 lc rgb '%s' notitle, "
+			  "$qs_rng using 1:2 with lines lw 1 lc rgb '%s' "
+			  "notitle, "
 			  "\\\n  $qs_rng using 1:3 with lines lw 1 lc rgb '%s' "
 			  "notitle",
-			  colour(&f, C_BAND), colour(&f, C_MAIN), colour(&f, C_MAIN));
+			  colour(&f, C_BAND), colour(&f, C_MAIN),
+			  colour(&f, C_MAIN));
 	}
 	if (nm)
 		sb_printf(b,
@@ -1213,7 +1240,8 @@ int plot_channels(gp_session *g, const plot_target *t,
 	if (d->clip) {
 		char tt[120];
 		snprintf(tt, sizeof tt, "clipping range [%s, %s]",
-			 num(n0, "%.4g", d->clip_lo), num(n1, "%.4g", d->clip_hi));
+			 num(n0, "%.4g", d->clip_lo),
+			 num(n1, "%.4g", d->clip_hi));
 		sb_printf(b,
 			  ", \\\n  $qs_cliph using 1:2 with lines dt 2 lw 2 lc "
 			  "rgb '%s' title ",
@@ -1238,7 +1266,7 @@ int plot_channels(gp_session *g, const plot_target *t,
 	return fig_render(g, &f, text, err, errlen);
 }
 
-/* ---- transfer ---------------------------------------------------------------- */
+/* ---- transfer --------------------------------------------------------- */
 
 int plot_transfer(gp_session *g, const plot_target *t,
 		  const plot_transfer_data *d, char **text, char *err,
@@ -1298,11 +1326,13 @@ int plot_transfer(gp_session *g, const plot_target *t,
 	if (d->clip) {
 		char tt[120];
 		snprintf(tt, sizeof tt, "clipping range [%s, %s]",
-			 num(n0, "%.4g", d->clip_lo), num(n1, "%.4g", d->clip_hi));
-		sb_printf(b,
-			  ", \\\n  $qs_clip using 1:2 axes x1y2 with lines dt 2 "
-			  "lw 2 lc rgb '%s' title ",
-			  colour(&f, C_CLIP));
+			 num(n0, "%.4g", d->clip_lo),
+			 num(n1, "%.4g", d->clip_hi));
+		sb_printf(
+			b,
+			", \\\n  $qs_clip using 1:2 axes x1y2 with lines dt 2 "
+			"lw 2 lc rgb '%s' title ",
+			colour(&f, C_CLIP));
 		sb_quote(b, tt, "a legend");
 	}
 	sb_puts(b, "\n");

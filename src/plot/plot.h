@@ -28,17 +28,17 @@
 
 typedef enum plot_mode {
 	PLOT_TEXT = 0, /* dumb terminal, plain characters */
-	PLOT_ANSI,     /* dumb terminal with ANSI colour escapes (SGR 30-37, 90-97) */
-	PLOT_FILE,     /* path: .png (pngcairo, else png), .svg, .pdf (pdfcairo) */
-	PLOT_SIXEL,    /* sixelgd image as text (ESC P ... ESC \) */
-	PLOT_WINDOW    /* a persistent qt, wxt or x11 window (needs a display) */
+	PLOT_ANSI,     /* dumb terminal with ANSI colours (SGR 30-37, 90-97) */
+	PLOT_FILE,  /* path: .png (pngcairo, else png), .svg, .pdf (pdfcairo) */
+	PLOT_SIXEL, /* sixelgd image as text (ESC P ... ESC \) */
+	PLOT_WINDOW /* a persistent qt, wxt or x11 window (needs a display) */
 } plot_mode;
 
 typedef struct plot_target {
 	plot_mode mode;
 	const char *path; /* PLOT_FILE only; the extension picks the format */
-	int width;        /* text: columns (0: 80); else pixels (0: 960) */
-	int height;       /* text: rows (0: 24); else pixels (0: 600) */
+	int width;	  /* text: columns (0: 80); else pixels (0: 960) */
+	int height;	  /* text: rows (0: 24); else pixels (0: 600) */
 } plot_target;
 
 /* Render a gnuplot script body (plot commands and the settings they need,
@@ -56,20 +56,20 @@ int plot_render(gp_session *g, const plot_target *t, const char *body,
 typedef struct plot_hist_data {
 	const double *edges;  /* nbins + 1 ascending bin edges */
 	const double *counts; /* nbins counts (>= 0) */
-	size_t nbins;         /* >= 1 */
-	int log_y;            /* logarithmic count axis (empty bins vanish) */
-	int clip;             /* draw the clipping range [clip_lo, clip_hi] */
+	size_t nbins;	      /* >= 1 */
+	int log_y;	      /* logarithmic count axis (empty bins vanish) */
+	int clip;	      /* draw the clipping range [clip_lo, clip_hi] */
 	double clip_lo, clip_hi;
-	int clip_counts;      /* with clip: below and above are exact counts
-			       * of clipped values; else they are estimated
-			       * from the bins (uniform within a bin) */
+	int clip_counts; /* with clip: below and above are exact counts
+			  * of clipped values; else they are estimated
+			  * from the bins (uniform within a bin) */
 	double below, above;
-	const double *grid;   /* ngrid representable values, or NULL */
+	const double *grid; /* ngrid representable values, or NULL */
 	size_t ngrid;
-	int zoom;             /* x range [xmin, xmax] instead of all data */
+	int zoom; /* x range [xmin, xmax] instead of all data */
 	double xmin, xmax;
-	const char *title;    /* or NULL */
-	const char *xlabel;   /* or NULL: "value" */
+	const char *title;  /* or NULL */
+	const char *xlabel; /* or NULL: "value" */
 } plot_hist_data;
 
 int plot_hist(gp_session *g, const plot_target *t, const plot_hist_data *d,
@@ -79,10 +79,10 @@ int plot_hist(gp_session *g, const plot_target *t, const plot_hist_data *d,
  * labels form one line, drawn in the order the labels first appear, each
  * sorted by x.  E.g. SQNR against bits, one line per calibration method. */
 typedef struct plot_sweep_data {
-	const double *x, *y;        /* n each */
-	const char *const *series;  /* n labels, or NULL: one unnamed series */
-	size_t n;                   /* >= 1 */
-	int log_x, log_y;           /* logarithmic axes (values <= 0 skipped) */
+	const double *x, *y;	   /* n each */
+	const char *const *series; /* n labels, or NULL: one unnamed series */
+	size_t n;		   /* >= 1 */
+	int log_x, log_y;	   /* logarithmic axes (values <= 0 skipped) */
 	const char *title, *xlabel, *ylabel; /* or NULL */
 } plot_sweep_data;
 
@@ -95,10 +95,10 @@ int plot_sweep(gp_session *g, const plot_target *t, const plot_sweep_data *d,
  * channel (dB) on the right axis. */
 typedef struct plot_channels_data {
 	const double *min, *max; /* n each */
-	const double *mean;      /* n, or NULL */
-	const double *sqnr;      /* n SQNR in dB, or NULL */
-	size_t n;                /* >= 1 */
-	int clip;                /* draw [clip_lo, clip_hi] */
+	const double *mean;	 /* n, or NULL */
+	const double *sqnr;	 /* n SQNR in dB, or NULL */
+	size_t n;		 /* >= 1 */
+	int clip;		 /* draw [clip_lo, clip_hi] */
 	double clip_lo, clip_hi;
 	const char *title, *xlabel; /* or NULL; xlabel default "channel" */
 } plot_channels_data;
@@ -112,7 +112,7 @@ int plot_channels(gp_session *g, const plot_target *t,
  * reference, and the clipping range as vertical markers. */
 typedef struct plot_transfer_data {
 	const double *x, *y; /* n each, x ascending */
-	size_t n;            /* >= 2 */
+	size_t n;	     /* >= 2 */
 	int clip;
 	double clip_lo, clip_hi;
 	const char *title, *xlabel, *ylabel; /* or NULL */

@@ -88,10 +88,11 @@ int main(void)
 	   min, pat);
 	ok(gp_has_terminal(g, "dumb") == 1, "has the dumb terminal");
 	ok(gp_has_terminal(g, "no_such_term") == 0 &&
-		   gp_has_terminal(g, "dum") == 0 && gp_has_terminal(g, "") == 0,
+		   gp_has_terminal(g, "dum") == 0 &&
+		   gp_has_terminal(g, "") == 0,
 	   "unknown and partial terminal names are absent");
-	ok(gp_program(g) && strstr(gp_program(g), "gnuplot"),
-	   "program %s", gp_program(g) ? gp_program(g) : "(null)");
+	ok(gp_program(g) && strstr(gp_program(g), "gnuplot"), "program %s",
+	   gp_program(g) ? gp_program(g) : "(null)");
 
 	/* own process group: the terminal's Ctrl-C does not reach it */
 	long pid = gp_pid(g);
@@ -121,9 +122,11 @@ int main(void)
 	ok(one_line(err) && !strncmp(err, "gnuplot: invalid command", 24) &&
 		   strstr(err, "bogus_command"),
 	   "one-line error naming the command: %s", err);
-	ok(strstr(gp_output(g, NULL), "1\n") && strstr(gp_output(g, NULL), "2\n"),
+	ok(strstr(gp_output(g, NULL), "1\n") &&
+		   strstr(gp_output(g, NULL), "2\n"),
 	   "the batch ran to its end despite the error");
-	rc = gp_cmd(g, "set output '/nonexistent/dir/f.png'\nset xrange [1:0:2]",
+	rc = gp_cmd(g,
+		    "set output '/nonexistent/dir/f.png'\nset xrange [1:0:2]",
 		    err, sizeof err);
 	ok(rc == GP_ECMD && one_line(err) && strstr(err, "cannot open file") &&
 		   strstr(err, "No such file or directory") &&
@@ -197,7 +200,7 @@ int main(void)
 		   gp_pid(g) > 0 && gp_pid(g) != pid,
 	   "the next call starts a new gnuplot");
 
-	/* an unterminated datablock swallows the marker: the timeout saves us */
+	/* an unterminated datablock swallows the marker: timeout */
 	gp_set_timeout(g, 400);
 	rc = gp_cmd(g, "$open << EOD\n1 2\n", err, sizeof err);
 	ok(rc == GP_ETIMEOUT, "an unterminated datablock times out (%d)", rc);

@@ -68,7 +68,8 @@ int main(void)
 	setenv("PATH", "/nonexistent", 1);
 	gp_session *g = gp_new();
 	int rc = gp_cmd(g, "print 1", err, sizeof err);
-	ok(rc == GP_ENOTFOUND, "QSCOPE_GNUPLOT=/nonexistent/gnuplot: GP_ENOTFOUND");
+	ok(rc == GP_ENOTFOUND,
+	   "QSCOPE_GNUPLOT=/nonexistent/gnuplot: GP_ENOTFOUND");
 	ok(one_line(err) && !strncmp(err, "gnuplot not found", 17) &&
 		   strstr(err, "/nonexistent/gnuplot") &&
 		   strstr(err, "QSCOPE_GNUPLOT") && strstr(err, "gnuplot-nox"),
@@ -85,9 +86,10 @@ int main(void)
 	setenv("QSCOPE_GNUPLOT", "gnuplot", 1);
 	rc = gp_cmd(g, "print 1", err, sizeof err);
 	ok(rc == GP_ENOTFOUND && one_line(err) &&
-		   !strcmp(err, "gnuplot not found: gnuplot (from QSCOPE_GNUPLOT): "
-				"install the Debian package gnuplot-nox or fix "
-				"the variable"),
+		   !strcmp(err,
+			   "gnuplot not found: gnuplot (from QSCOPE_GNUPLOT): "
+			   "install the Debian package gnuplot-nox or fix "
+			   "the variable"),
 	   "gnuplot missing from PATH: %s", err);
 
 	/* figures fail the same way and leave no files behind */
@@ -151,8 +153,8 @@ int main(void)
 	gp_set_timeout(g, 0);
 	setenv("QSCOPE_GNUPLOT", "/", 1);
 	rc = gp_cmd(g, "print 1", err, sizeof err);
-	ok(rc != GP_OK && one_line(err) && strstr(err, "/"),
-	   "a directory: %s", err);
+	ok(rc != GP_OK && one_line(err) && strstr(err, "/"), "a directory: %s",
+	   err);
 
 	rmdir(dir);
 
@@ -170,7 +172,8 @@ int main(void)
 		/* the configure-time path serves when PATH has no gnuplot */
 		setenv("PATH", "/nonexistent", 1);
 		rc = gp_cmd(g, "print 2", err, sizeof err);
-		ok((QS_GNUPLOT_PATH[0] == '/' && access(QS_GNUPLOT_PATH, X_OK) == 0)
+		ok((QS_GNUPLOT_PATH[0] == '/' &&
+		    access(QS_GNUPLOT_PATH, X_OK) == 0)
 			   ? rc == GP_OK
 			   : rc == GP_ENOTFOUND,
 		   "configure-time path " QS_GNUPLOT_PATH " (rc %d)", rc);

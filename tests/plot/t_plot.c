@@ -62,7 +62,7 @@ static int is_png(const char *path, uint32_t w, uint32_t h)
 {
 	size_t n;
 	unsigned char *p = slurp(path, &n);
-	static const unsigned char sig[8] = {0x89, 'P', 'N', 'G',
+	static const unsigned char sig[8] = {0x89, 'P',	 'N',  'G',
 					     '\r', '\n', 0x1a, '\n'};
 	int good = p && n > 33 && !memcmp(p, sig, 8) && be32(p + 8) == 13 &&
 		   !memcmp(p + 12, "IHDR", 4) && be32(p + 16) == w &&
@@ -97,7 +97,8 @@ static int is_svg(const char *path)
 			break;
 	}
 	good = good && s && !strncmp(s, "<svg", 4) &&
-	       (s[4] == ' ' || s[4] == '\n' || s[4] == '>') && strstr(p, "</svg>");
+	       (s[4] == ' ' || s[4] == '\n' || s[4] == '>') &&
+	       strstr(p, "</svg>");
 	free(p);
 	return good;
 }
@@ -223,9 +224,15 @@ int main(void)
 	}
 	for (int q = -127; q <= 127; q++)
 		grid[q + 127] = q * (2.5 / 127);
-	plot_hist_data h = {.edges = e, .counts = c, .nbins = NB, .clip = 1,
-			    .clip_lo = -2.5, .clip_hi = 2.5, .grid = grid,
-			    .ngrid = 255, .title = "w.npy: int8, it's symmetric"};
+	plot_hist_data h = {.edges = e,
+			    .counts = c,
+			    .nbins = NB,
+			    .clip = 1,
+			    .clip_lo = -2.5,
+			    .clip_hi = 2.5,
+			    .grid = grid,
+			    .ngrid = 255,
+			    .title = "w.npy: int8, it's symmetric"};
 	plot_target tt = {.mode = PLOT_TEXT, .width = 80, .height = 24};
 	char *text = NULL;
 	rc = plot_hist(g, &tt, &h, &text, err, sizeof err);
@@ -244,12 +251,12 @@ int main(void)
 	char want[128];
 	snprintf(want, sizeof want, "histogram: %.0f values", total);
 	ok(strstr(text, want), "legend: %s", want);
-	ok(strstr(text, "clipping range [-2.5, 2.5]"), "legend: clipping range");
+	ok(strstr(text, "clipping range [-2.5, 2.5]"),
+	   "legend: clipping range");
 	ok(strstr(text, "clipped (est.): ") && strstr(text, " below, ") &&
 		   strstr(text, " above ("),
 	   "legend: clipped mass");
-	ok(strstr(text, "grid: 255 levels, every ") &&
-		   strstr(text, "th shown"),
+	ok(strstr(text, "grid: 255 levels, every ") && strstr(text, "th shown"),
 	   "legend: thinned grid");
 	ok(strstr(text, "count") && strstr(text, "value"), "axis labels");
 	/* the clip markers: the character in front of the clipping legend,
@@ -331,17 +338,19 @@ int main(void)
 	snprintf(path, sizeof path, "%s/hist.png", dir);
 	rc = plot_hist(g, &tf, &h, NULL, err, sizeof err);
 	names[nn++] = "hist.png";
-	ok(rc == GP_OK && is_png(path, 960, 600), "hist.png is a 960x600 PNG (%s)",
-	   rc ? err : "ok");
+	ok(rc == GP_OK && is_png(path, 960, 600),
+	   "hist.png is a 960x600 PNG (%s)", rc ? err : "ok");
 	keep("hist.png");
 	snprintf(path, sizeof path, "%s/hist.SVG", dir);
 	rc = plot_hist(g, &tf, &h, NULL, err, sizeof err);
 	names[nn++] = "hist.SVG";
-	ok(rc == GP_OK && is_svg(path), "hist.SVG is SVG (%s)", rc ? err : "ok");
+	ok(rc == GP_OK && is_svg(path), "hist.SVG is SVG (%s)",
+	   rc ? err : "ok");
 	snprintf(path, sizeof path, "%s/hist.pdf", dir);
 	rc = plot_hist(g, &tf, &h, NULL, err, sizeof err);
 	names[nn++] = "hist.pdf";
-	ok(rc == GP_OK && is_pdf(path), "hist.pdf is PDF (%s)", rc ? err : "ok");
+	ok(rc == GP_OK && is_pdf(path), "hist.pdf is PDF (%s)",
+	   rc ? err : "ok");
 	h.log_y = 1;
 	snprintf(path, sizeof path, "%s/hist_log.png", dir);
 	tf.width = 640;
@@ -369,7 +378,8 @@ int main(void)
 		   !strchr(err, '\n'),
 	   "one line naming the file: %s", err);
 	ok(only_files(dir, names, nn), "and no temporary file");
-	rc = plot_render(g, &tf, "plot x**2 title 'new'", NULL, err, sizeof err);
+	rc = plot_render(g, &tf, "plot x**2 title 'new'", NULL, err,
+			 sizeof err);
 	ok(rc == GP_OK && is_png(path, 960, 600),
 	   "success replaces the old file with the plot");
 	snprintf(path, sizeof path, "%s/adir.png", dir);
@@ -468,8 +478,12 @@ int main(void)
 			ss[k] = meth[(m + b) % 3 == 0 ? 0 : m];
 		}
 	sy[5] = NAN;
-	plot_sweep_data sw = {.x = sx, .y = sy, .series = ss, .n = 21,
-			      .title = "SQNR vs bits", .xlabel = "bits",
+	plot_sweep_data sw = {.x = sx,
+			      .y = sy,
+			      .series = ss,
+			      .n = 21,
+			      .title = "SQNR vs bits",
+			      .xlabel = "bits",
 			      .ylabel = "SQNR (dB)"};
 	rc = plot_sweep(g, &tt, &sw, &text, err, sizeof err);
 	ok(rc == GP_OK && text && strstr(text, "minmax") &&
@@ -517,9 +531,15 @@ int main(void)
 		sq[i] = 40 - 8 * log2(w / 0.2);
 	}
 	sq[5] = INFINITY;
-	plot_channels_data ch = {.min = mn, .max = mx, .mean = me, .sqnr = sq,
-				 .n = NC, .clip = 1, .clip_lo = -3.8,
-				 .clip_hi = 3.8, .title = "conv1.weight"};
+	plot_channels_data ch = {.min = mn,
+				 .max = mx,
+				 .mean = me,
+				 .sqnr = sq,
+				 .n = NC,
+				 .clip = 1,
+				 .clip_lo = -3.8,
+				 .clip_hi = 3.8,
+				 .title = "conv1.weight"};
 	plot_target tw = {.mode = PLOT_TEXT, .width = 100, .height = 30};
 	rc = plot_channels(g, &tw, &ch, &text, err, sizeof err);
 	ok(rc == GP_OK && text && strstr(text, "min..max") &&
@@ -535,13 +555,14 @@ int main(void)
 	ok(rc == GP_OK && is_png(path, 960, 600), "channels.png");
 	keep("channels.png");
 	enum { NC2 = 1024 };
-	double *mn2 = malloc(NC2 * sizeof *mn2), *mx2 = malloc(NC2 * sizeof *mx2);
+	double *mn2 = malloc(NC2 * sizeof *mn2),
+	       *mx2 = malloc(NC2 * sizeof *mx2);
 	for (int i = 0; i < NC2; i++) {
 		mx2[i] = 0.5 + 0.3 * sin(i * 0.05);
 		mn2[i] = -mx2[i] * 0.9;
 	}
-	plot_channels_data ch2 = {.min = mn2, .max = mx2, .n = NC2,
-				  .title = "1024 channels"};
+	plot_channels_data ch2 = {
+		.min = mn2, .max = mx2, .n = NC2, .title = "1024 channels"};
 	snprintf(path, sizeof path, "%s/channels_many.png", dir);
 	rc = plot_channels(g, &tf, &ch2, NULL, err, sizeof err);
 	ok(rc == GP_OK && is_png(path, 960, 600), "1024 channels as a band");
@@ -559,8 +580,12 @@ int main(void)
 		tx[i] = x;
 		ty[i] = q * sc;
 	}
-	plot_transfer_data tr = {.x = tx, .y = ty, .n = NT, .clip = 1,
-				 .clip_lo = -8 * sc, .clip_hi = 7 * sc,
+	plot_transfer_data tr = {.x = tx,
+				 .y = ty,
+				 .n = NT,
+				 .clip = 1,
+				 .clip_lo = -8 * sc,
+				 .clip_hi = 7 * sc,
 				 .title = "int4, scale 1/7"};
 	rc = plot_transfer(g, &tt, &tr, &text, err, sizeof err);
 	ok(rc == GP_OK && text && strstr(text, "y = x") &&
@@ -582,8 +607,8 @@ int main(void)
 	kill((pid_t)gp_pid(g), 9);
 	struct timespec ms50 = {0, 50 * 1000 * 1000};
 	nanosleep(&ms50, NULL);
-	rc = plot_render(g, &tt, "set key below\nplot sin(x) title 'sine'", &text, err,
-			 sizeof err);
+	rc = plot_render(g, &tt, "set key below\nplot sin(x) title 'sine'",
+			 &text, err, sizeof err);
 	ok(rc == GP_OK && text && strstr(text, "sine"),
 	   "plot_render after gnuplot was killed (%s)", rc ? err : "ok");
 	free(text);
