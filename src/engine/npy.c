@@ -372,7 +372,7 @@ static qs_tensor *convert(const parsed *p, const uint8_t *data,
 	if (!t)
 		return NULL;
 	size_t sz = qs_dtype_size(p->dt);
-	if (p->h.fortran && p->h.ndim > 1)
+	if (p->h.fortran && p->h.ndim > 1 && p->count > 0)
 		fortran_to_c(t->data, data, p->h.ndim, p->h.shape, p->count,
 			     sz);
 	else
