@@ -274,9 +274,14 @@ qs_status qs_file_select_shape(const qs_select *sel, int ndim,
 			       int *ondim, int64_t *oshape, int64_t *outer,
 			       int64_t *dim, int64_t *inner, qs_error *err)
 {
+	/* shapes come checked (qs_shape_count), but with a zero dimension
+	 * the others may multiply past INT64_MAX: multiply only without */
 	int64_t count = 1;
 	for (int i = 0; i < ndim; i++)
-		count = shape[i] == 0 || count == 0 ? 0 : count * shape[i];
+		if (shape[i] == 0)
+			count = 0;
+	for (int i = 0; count && i < ndim; i++)
+		count *= shape[i];
 	if (!sel || sel->all) {
 		*ondim = ndim;
 		memcpy(oshape, shape, sizeof(int64_t) * (size_t)ndim);
@@ -306,13 +311,14 @@ qs_status qs_file_select_shape(const qs_select *sel, int ndim,
 		return qs_fail(err, QS_EINVAL,
 			       "%s: dropping axis %d needs a range of one",
 			       what, axis);
-	int64_t o = 1, in = 1;
-	for (int i = 0; i < axis; i++)
-		o *= shape[i];
-	for (int i = axis + 1; i < ndim; i++)
-		in *= shape[i];
-	if (count == 0)
-		o = in = 0; /* products above stay within count otherwise */
+	int64_t o = 0, in = 0; /* nothing to read when count is 0 */
+	if (count) {
+		o = in = 1;
+		for (int i = 0; i < axis; i++)
+			o *= shape[i];
+		for (int i = axis + 1; i < ndim; i++)
+			in *= shape[i];
+	}
 	int k = 0;
 	for (int i = 0; i < ndim; i++) {
 		if (i == axis) {

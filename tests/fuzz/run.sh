@@ -36,10 +36,12 @@ for t in $targets; do
 	log=$bin/run_$t.log
 	start=$(date +%s)
 	# work corpus first (new inputs go there), then the seeds and the kept regressions
+	reg=
+	[ -d "$src/tests/fuzz/regress/$t" ] && reg=$src/tests/fuzz/regress/$t
 	ASAN_OPTIONS=detect_leaks=1:allocator_may_return_null=1 \
 	"$bin/fuzz_$t" -max_total_time="$secs" -timeout=10 -rss_limit_mb=2048 -max_len=65536 \
 		-print_final_stats=1 -artifact_prefix="$out/$t/" \
-		"$work/$t" "$src/tests/fuzz/corpus/$t" "$src/tests/fuzz/regress/$t" >"$log" 2>&1
+		"$work/$t" "$src/tests/fuzz/corpus/$t" $reg >"$log" 2>&1
 	rc=$?
 	end=$(date +%s)
 	execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -n 1)
