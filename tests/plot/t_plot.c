@@ -208,7 +208,7 @@ int main(void)
 		gp_free(g);
 		return 0;
 	}
-	tap_plan(58);
+	tap_plan(63);
 	snprintf(dir, sizeof dir, "t_plot.XXXXXX");
 	ok(mkdtemp(dir) != NULL, "scratch directory %s", dir);
 
@@ -410,6 +410,34 @@ int main(void)
 	names[nn++] = "rel.svg";
 	tf.path = path;
 
+	/* a long body goes through a script file in TMPDIR, removed after */
+	char abs[4096 + 80];
+	snprintf(abs, sizeof abs, "%s/%s", cwd, dir);
+	setenv("TMPDIR", abs, 1);
+	size_t bodycap = 200000, bo = 0;
+	char *body = malloc(bodycap);
+	bo += (size_t)snprintf(body + bo, bodycap - bo, "$d << EOD\n");
+	for (int i = 0; i < 5000; i++)
+		bo += (size_t)snprintf(body + bo, bodycap - bo, "%d %d\n", i,
+				       i % 17);
+	snprintf(body + bo, bodycap - bo,
+		 "EOD\nset key below\nplot $d using 1:2 with lines title "
+		 "'long body'\n");
+	rc = plot_render(g, &tt, body, &text, err, sizeof err);
+	ok(rc == GP_OK && text && strstr(text, "long body"),
+	   "a %zu-byte body renders (%s)", strlen(body), rc ? err : "ok");
+	free(text);
+	text = NULL;
+	ok(only_files(dir, names, nn), "and its script file is gone");
+	strcat(body, "plot $d using 1:2 with nosuchstyle\n");
+	rc = plot_render(g, &tt, body, &text, err, sizeof err);
+	ok(rc == GP_ECMD && !text && strstr(err, "gnuplot: ") &&
+		   strstr(err, "plot type") && !strchr(err, '\n'),
+	   "an error in a long body is one line: %s", err);
+	ok(only_files(dir, names, nn), "no script file after an error");
+	unsetenv("TMPDIR");
+	free(body);
+
 	/* quoting and strings */
 	h.title = "two\nlines";
 	text = NULL;
@@ -421,6 +449,13 @@ int main(void)
 	rc = plot_hist(g, &tt, &h, &text, err, sizeof err);
 	ok(rc == GP_OK && text && strstr(text, "a@b 'q' \"dq\" \\n $x"),
 	   "title characters are literal");
+	free(text);
+	text = NULL;
+	h.title = "form\ffeed \033[31mred";
+	rc = plot_hist(g, &tt, &h, &text, err, sizeof err);
+	ok(rc == GP_OK && text && strstr(text, "form feed  [31mred") &&
+		   !strchr(text, '\f') && !strchr(text, '\033'),
+	   "control characters in a title are blanked");
 	free(text);
 	text = NULL;
 	h.title = NULL;
