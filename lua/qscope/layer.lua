@@ -34,7 +34,6 @@ local function spec_text(s)
   if s.rounding and s.rounding ~= "nearest" then parts[#parts + 1] = s.rounding end
   return concat(parts, " ")
 end
-qs.spec_text = spec_text
 
 local function strip(s)
   if s == nil then return nil end

@@ -48,7 +48,6 @@ local function number(v)
   end
   return fmt("%.17g", v)
 end
-report.number = number
 
 -- CSV (RFC 4180) -------------------------------------------------------------
 
@@ -92,7 +91,6 @@ local function json_string(s)
     return escapes[c] or fmt("\\u%04x", c:byte())
   end) .. '"'
 end
-report.json_string = json_string
 
 local function json_value(v)
   local ty = type(v)

@@ -90,7 +90,6 @@ local function sources(spec, fname)
   end
   return out
 end
-qs.sweep_sources = sources
 
 -- Specs ----------------------------------------------------------------------
 
@@ -254,7 +253,6 @@ local function progress_bar(total, opt, what)
   end
   return update, finish
 end
-qs.progress_bar = progress_bar
 
 -- The sweep ----------------------------------------------------------------
 
