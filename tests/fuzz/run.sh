@@ -3,7 +3,8 @@
 # binary per reader with clang -fsanitize=fuzzer,address,undefined and runs
 # it for FUZZ_SECONDS on a work copy of its seed corpus; prints one line per
 # reader (executions, seconds, findings).  Exit status 1 when anything was
-# found; findings are in BUILDDIR/tests/fuzz/out/<reader>/.
+# found; findings are in BUILDDIR/tests/fuzz/out/<reader>/ until the next
+# run.
 # Environment (from fuzz.am): FUZZ_CC FUZZ_SECONDS FUZZ_TARGETS FUZZ_ENGINE
 # FUZZ_LIBS.
 set -u
@@ -32,6 +33,8 @@ for t in $targets; do
 		"$src/tests/fuzz/fuzz_$t.c" $engine $FUZZ_LIBS -o "$bin/fuzz_$t" 2>"$bin/build_$t.log"; then
 		echo "make fuzz: $t: build failed:"; sed 's/^/  /' "$bin/build_$t.log"; found=1; continue
 	fi
+	# findings of an earlier run were reported then; start clean
+	rm -rf "$out/$t"
 	mkdir -p "$work/$t" "$out/$t"
 	log=$bin/run_$t.log
 	start=$(date +%s)
