@@ -3,13 +3,18 @@
  * qs_npy_save and the safetensors writer.  The failure is real and needs
  * neither root nor a small filesystem: setrlimit(RLIMIT_FSIZE) with SIGXFSZ
  * ignored makes write() fail with EFBIG past the limit, as ENOSPC would on
- * a full disk.  Also: inputs are not replaced unless asked, a replaced
+ * a full disk.  Where the kernel allows a private mount namespace (root in
+ * CI, or user namespaces), the same runs on a real 64 KiB tmpfs (ENOSPC).  Also: inputs are not replaced unless asked, a replaced
  * input's mapped tensor stays valid, round trips of every dtype. */
 #define _POSIX_C_SOURCE 200809L
 #include "config.h"
 
 #include <dirent.h>
+#include <errno.h>
+#include <sched.h>
 #include <signal.h>
+#include <sys/mount.h>
+#include <sys/wait.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -106,6 +111,93 @@ static void full_disk(const char *what, const char *name,
 	free(after);
 }
 
+/* A real full disk where the kernel lets us make one: a 64 KiB tmpfs in a
+ * private mount namespace (root, or an unprivileged user namespace).  The
+ * child reports a bit per check in its exit status; 77 means no tmpfs. */
+static int tmpfs_child(const char *mnt, const qs_tensor *good,
+		       const qs_tensor *big)
+{
+	if (unshare(CLONE_NEWNS) < 0 &&
+	    unshare(CLONE_NEWUSER | CLONE_NEWNS) < 0)
+		return 77;
+	if (mount("none", "/", "none", MS_REC | MS_PRIVATE, NULL) < 0 ||
+	    mount("tmpfs", mnt, "tmpfs", 0, "size=64k") < 0)
+		return 77;
+	char p[600], q[600];
+	snprintf(p, sizeof p, "%s/a.npy", mnt);
+	snprintf(q, sizeof q, "%s/a.safetensors", mnt);
+	qs_error err;
+	const char *names[] = {"t"};
+	const qs_tensor *ts[] = {big};
+	int bits = 0;
+	if (qs_npy_save(good, p, &err) != QS_OK)
+		return 77; /* cannot even write a small file here */
+	size_t n0, n1;
+	unsigned char *before = slurp(p, &n0);
+	bits |= (qs_npy_save(big, p, &err) == QS_EIO &&
+		 strstr(err.msg, "No space left on device"))
+		<< 0;
+	unsigned char *after = slurp(p, &n1);
+	bits |= (before && after && n0 == n1 && !memcmp(before, after, n0))
+		<< 1;
+	free(before);
+	free(after);
+	const qs_tensor *small[] = {good};
+	if (qs_file_save(q, names, small, 1, 0, &err) != QS_OK)
+		return 77;
+	before = slurp(q, &n0);
+	bits |= (qs_file_save(q, names, ts, 1, 0, &err) == QS_EIO &&
+		 strstr(err.msg, "No space left on device"))
+		<< 2;
+	if (!(bits & 4)) {
+		printf("# %s\n", err.msg);
+		fflush(stdout);
+	}
+	after = slurp(q, &n1);
+	bits |= (before && after && n0 == n1 && !memcmp(before, after, n0))
+		<< 3;
+	free(before);
+	free(after);
+	DIR *d = opendir(mnt);
+	int n = 0;
+	struct dirent *e;
+	while (d && (e = readdir(d)))
+		n += e->d_name[0] != '.';
+	if (d)
+		closedir(d);
+	bits |= (n == 2) << 4;
+	umount(mnt);
+	return bits;
+}
+
+static void tmpfs_full(const qs_tensor *good, const qs_tensor *big)
+{
+	static const char *const what[] = {
+		"tmpfs: .npy write fails with ENOSPC",
+		"tmpfs: old .npy intact",
+		"tmpfs: .safetensors write fails with ENOSPC",
+		"tmpfs: old .safetensors intact",
+		"tmpfs: no temporary file left",
+	};
+	const char *mnt = path_in("tmpfs");
+	mkdir(mnt, 0700);
+	fflush(stdout);
+	pid_t pid = fork();
+	if (pid == 0)
+		_exit(tmpfs_child(mnt, good, big));
+	int status = 0;
+	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+		;
+	int code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+	for (int i = 0; i < 5; i++) {
+		if (code == 77)
+			ok(1, "%s # SKIP no private tmpfs here", what[i]);
+		else
+			ok(code >= 0 && (code >> i & 1), "%s", what[i]);
+	}
+	rmdir(mnt);
+}
+
 static qs_status npy_save(const qs_tensor *t, const char *p, qs_error *err)
 {
 	return qs_npy_save(t, p, err);
@@ -127,10 +219,11 @@ int main(void)
 		return 0;
 	}
 	signal(SIGXFSZ, SIG_IGN);
-	tap_plan(17);
+	tap_plan(22);
 	qs_tensor *small = ramp(QS_DT_F32, 100), *big = ramp(QS_DT_F32, 1 << 16);
 	full_disk(".npy", "a.npy", npy_save, small, big);
 	full_disk(".safetensors", "a.safetensors", st_save, small, big);
+	tmpfs_full(small, big);
 
 	/* an input is not replaced unless asked; its mapping survives */
 	qs_error err;
