@@ -9,7 +9,7 @@ trap 'rm -rf "$tmp"' EXIT
 n=0
 ok() { n=$((n + 1)); if [ "$1" = 0 ]; then echo "ok $n - $2"; else echo "not ok $n - $2"; [ -n "${3:-}" ] && printf '%s\n' "$3" | sed 's/^/# /'; fi; }
 skip() { n=$((n + 1)); echo "ok $n # SKIP $1"; }
-echo "1..24"
+echo "1..27"
 S=$src/samples
 # one value computed directly, printed as qs.cell prints it
 direct() { "$q" -e "$1"; }
@@ -110,3 +110,12 @@ ok $? "greedy, uniform baselines and the gain are printed"
 "$q" "$src/scripts/mixed-precision.lua" "$S" 1 >"$tmp/o" 2>"$tmp/e"
 [ $? = 0 ] && grep -q 'cannot be met' "$tmp/o"
 ok $? "an impossible budget is reported" "$(cat "$tmp/o" "$tmp/e")"
+
+# the sweep's progress bar (stderr) -------------------------------------------------
+"$q" -e 'qs.sweep{tensors = "'"$S"'/gaussian.npy", bits = {2, 3}, progress = true}' >"$tmp/o" 2>"$tmp/e"
+tr '\r' '\n' <"$tmp/e" | grep -q '^sweep \[#*\] 2/2 100%' && grep -q 'sweep: 2 of 2 runs in' "$tmp/e" && [ ! -s "$tmp/o" ]
+ok $? "progress = true draws the bar on stderr and ends with a summary line" "$(cat "$tmp/e")"
+"$q" -e 'qs.sweep{tensors = "'"$S"'/gaussian.npy", bits = {2, 3}, progress = false}' 2>"$tmp/e"
+[ ! -s "$tmp/e" ]; ok $? "progress = false draws nothing" "$(cat "$tmp/e")"
+QSCOPE_PROGRESS=0 "$q" -e 'qs.sweep{tensors = "'"$S"'/gaussian.npy", bits = {2, 3}, progress = true}' 2>"$tmp/e"
+[ ! -s "$tmp/e" ]; ok $? "QSCOPE_PROGRESS=0 turns it off" "$(cat "$tmp/e")"
