@@ -132,8 +132,8 @@ qs_status qs_file_builder_add(qs_file_builder *b, const qs_file_entry *e,
 	c.name = arena_str(b, e->name);
 	c.dtype = arena_str(b, e->dtype);
 	c.file = e->file ? arena_str(b, e->file) : l->path;
-	int64_t *shape = arena_alloc(b, sizeof(int64_t) *
-						(size_t)(e->ndim ? e->ndim : 1));
+	int64_t *shape =
+	    arena_alloc(b, sizeof(int64_t) * (size_t)(e->ndim ? e->ndim : 1));
 	if (!c.name || !c.dtype || !c.file || !shape)
 		return qs_fail(err, QS_ENOMEM, "%s: out of memory", l->path);
 	memcpy(shape, e->shape, sizeof(int64_t) * (size_t)e->ndim);
@@ -151,8 +151,8 @@ qs_status qs_file_builder_meta(qs_file_builder *b, const char *key,
 		const char **k = realloc(l->meta_keys, cap * sizeof *k);
 		if (k)
 			l->meta_keys = k;
-		const char **v = k ? realloc(l->meta_values, cap * sizeof *v)
-				   : NULL;
+		const char **v =
+		    k ? realloc(l->meta_values, cap * sizeof *v) : NULL;
 		if (!v)
 			return qs_fail(err, QS_ENOMEM, "%s: out of memory",
 				       l->path);
@@ -252,8 +252,7 @@ const qs_file_entry *qs_file_find(const qs_file_listing *l, const char *name)
 
 /* ---- selections ------------------------------------------------------ */
 
-qs_status qs_file_check_memory(uint64_t bytes, const char *what,
-			       qs_error *err)
+qs_status qs_file_check_memory(uint64_t bytes, const char *what, qs_error *err)
 {
 	long pages = sysconf(_SC_PHYS_PAGES), psz = sysconf(_SC_PAGESIZE);
 	if (pages <= 0 || psz <= 0)
@@ -388,8 +387,8 @@ static void to_f32(float *dst, const uint8_t *src, int64_t n, qs_dtype dt,
 		one.data = &cell;
 		for (int64_t i = 0; i < n; i++) {
 			if (swap)
-				swap_elem((uint8_t *)&cell, src + sz * (size_t)i,
-					  sz);
+				swap_elem((uint8_t *)&cell,
+					  src + sz * (size_t)i, sz);
 			else
 				memcpy(&cell, src + sz * (size_t)i, sz);
 			dst[i] = (float)qs_tensor_get(&one, 0);
@@ -401,8 +400,8 @@ static void to_f32(float *dst, const uint8_t *src, int64_t n, qs_dtype dt,
 
 /* Copy n elements (same dtype) from src to dst, swapping bytes when asked
  * and normalizing bools to 0/1. */
-static void copy_elems(uint8_t *dst, const uint8_t *src, int64_t n,
-		       qs_dtype dt, int swap)
+static void copy_elems(uint8_t *dst, const uint8_t *src, int64_t n, qs_dtype dt,
+		       int swap)
 {
 	size_t sz = qs_dtype_size(dt);
 	if (dt == QS_DT_BOOL) {
@@ -423,8 +422,8 @@ static void f8_table(qs_dtype dt, float *f8)
 	if (dt == QS_DT_F8_E4M3 || dt == QS_DT_F8_E5M2)
 		for (int c = 0; c < 256; c++)
 			f8[c] = dt == QS_DT_F8_E4M3
-					? qs_f8e4m3_to_float((uint8_t)c)
-					: qs_f8e5m2_to_float((uint8_t)c);
+				    ? qs_f8e4m3_to_float((uint8_t)c)
+				    : qs_f8e5m2_to_float((uint8_t)c);
 }
 
 void qs_file_convert(void *dst, qs_dtype odt, const void *src, qs_dtype dt,
@@ -518,9 +517,9 @@ qs_tensor *qs_file_load_raw(int fd, const char *path, uint64_t offset,
 	/* bytes spanned in the file: from the first selected element to the
 	 * end of the last run */
 	uint64_t first = (uint64_t)(start * inner) * sz;
-	uint64_t span = count ? ((uint64_t)((outer - 1) * dim * inner) +
-				 (uint64_t)run) * sz
-			      : 0;
+	uint64_t span =
+	    count ? ((uint64_t)((outer - 1) * dim * inner) + (uint64_t)run) * sz
+		  : 0;
 	uint64_t src_off = offset + first;
 	(void)path;
 	if (count == 0) {
@@ -539,8 +538,8 @@ qs_tensor *qs_file_load_raw(int fd, const char *path, uint64_t offset,
 			tname, (unsigned long long)mlen);
 		return NULL;
 	}
-	void *map = mmap(NULL, (size_t)mlen, PROT_READ, MAP_PRIVATE, fd,
-			 (off_t)base);
+	void *map =
+	    mmap(NULL, (size_t)mlen, PROT_READ, MAP_PRIVATE, fd, (off_t)base);
 	if (map == MAP_FAILED) {
 		qs_fail(err, errno == ENOMEM ? QS_ENOMEM : QS_EIO,
 			"%s: cannot map %llu bytes: %s", tname,
@@ -551,7 +550,8 @@ qs_tensor *qs_file_load_raw(int fd, const char *path, uint64_t offset,
 	int in_place = outer == 1 && odt == dt && !swap && dt != QS_DT_BOOL &&
 		       (uintptr_t)src % sz == 0;
 	if (in_place) {
-		qs_tensor *t = bare_tensor(dt, ondim, oshape, count, tname, err);
+		qs_tensor *t =
+		    bare_tensor(dt, ondim, oshape, count, tname, err);
 		if (!t) {
 			munmap(map, (size_t)mlen);
 			return NULL;
@@ -600,7 +600,7 @@ qs_tensor *qs_file_select(const qs_tensor *s, const qs_select *sel,
 	if (outer * run > 0)
 		gather(t,
 		       (const uint8_t *)s->data +
-			       (size_t)(start * inner) * qs_dtype_size(s->dtype),
+			   (size_t)(start * inner) * qs_dtype_size(s->dtype),
 		       s->dtype, 0, outer, dim * inner, run);
 	return t;
 }
@@ -629,10 +629,10 @@ static void npy_entry_name(const char *path, char *out, size_t cap)
 void qs_file_npy_descr(qs_dtype dt, int big, char *out)
 {
 	static const char *const code[QS_DT_COUNT] = {
-		[QS_DT_BOOL] = "b1", [QS_DT_I8] = "i1",  [QS_DT_I16] = "i2",
-		[QS_DT_I32] = "i4",  [QS_DT_I64] = "i8", [QS_DT_U8] = "u1",
-		[QS_DT_U16] = "u2",  [QS_DT_U32] = "u4", [QS_DT_U64] = "u8",
-		[QS_DT_F16] = "f2",  [QS_DT_F32] = "f4", [QS_DT_F64] = "f8",
+	    [QS_DT_BOOL] = "b1", [QS_DT_I8] = "i1",  [QS_DT_I16] = "i2",
+	    [QS_DT_I32] = "i4",	 [QS_DT_I64] = "i8", [QS_DT_U8] = "u1",
+	    [QS_DT_U16] = "u2",	 [QS_DT_U32] = "u4", [QS_DT_U64] = "u8",
+	    [QS_DT_F16] = "f2",	 [QS_DT_F32] = "f4", [QS_DT_F64] = "f8",
 	};
 	const char *c = (unsigned)dt < QS_DT_COUNT && code[dt] ? code[dt] : "?";
 	out[0] = qs_dtype_size(dt) == 1 ? '|' : big ? '>' : '<';
@@ -675,18 +675,19 @@ static qs_file_listing *npy_list(int fd, const char *path, uint64_t fsize,
 		return NULL;
 	char name[256], descr[8];
 	npy_entry_name(path, name, sizeof name);
-	qs_file_npy_descr(info.dtype, info.swap ? host_le() : !host_le(), descr);
+	qs_file_npy_descr(info.dtype, info.swap ? host_le() : !host_le(),
+			  descr);
 	qs_file_entry e = {
-		.name = name,
-		.dtype = descr,
-		.supported = 1,
-		.dt = info.dtype,
-		.ndim = info.ndim,
-		.shape = info.shape,
-		.count = info.count,
-		.nbytes = info.bytes,
-		.file = path,
-		.offset = info.offset,
+	    .name = name,
+	    .dtype = descr,
+	    .supported = 1,
+	    .dt = info.dtype,
+	    .ndim = info.ndim,
+	    .shape = info.shape,
+	    .count = info.count,
+	    .nbytes = info.bytes,
+	    .file = path,
+	    .offset = info.offset,
 	};
 	qs_file_builder *b = qs_file_builder_new(path, "npy", err);
 	if (!b)
@@ -756,7 +757,7 @@ static qs_status sniff(const char *path, int *fd, uint64_t *fsize, kind *k,
 		return qs_fail(err, QS_EIO, "%s: %s", path, strerror(errno));
 	if (S_ISDIR(st.st_mode)) {
 		static const char *const names[] = {
-			"model.safetensors.index.json", "model.safetensors"};
+		    "model.safetensors.index.json", "model.safetensors"};
 		for (size_t i = 0; i < 2; i++) {
 			size_t n = strlen(path) + strlen(names[i]) + 2;
 			char *p = malloc(n);
@@ -766,8 +767,8 @@ static qs_status sniff(const char *path, int *fd, uint64_t *fsize, kind *k,
 			snprintf(p, n, "%s/%s", path, names[i]);
 			struct stat s2;
 			if (stat(p, &s2) == 0 && S_ISREG(s2.st_mode)) {
-				qs_status r = sniff(p, fd, fsize, k, resolved,
-						    err);
+				qs_status r =
+				    sniff(p, fd, fsize, k, resolved, err);
 				if (r < 0) {
 					free(p);
 					return r;
@@ -793,8 +794,8 @@ static qs_status sniff(const char *path, int *fd, uint64_t *fsize, kind *k,
 	unsigned char m[9] = {0};
 	ssize_t r = pread(f, m, sizeof m, 0);
 	if (r < 0) {
-		qs_status s = qs_fail(err, QS_EIO, "%s: %s", path,
-				      strerror(errno));
+		qs_status s =
+		    qs_fail(err, QS_EIO, "%s: %s", path, strerror(errno));
 		close(f);
 		return s;
 	}
@@ -897,8 +898,7 @@ qs_status qs_file_save(const char *path, const char *const *names,
 		       unsigned flags, qs_error *err)
 {
 	if (ends_with(path, ".safetensors"))
-		return qs_safetensors_save(path, names, tensors, n, flags,
-					   err);
+		return qs_safetensors_save(path, names, tensors, n, flags, err);
 	return qs_fail(err, QS_EUNSUPPORTED,
 		       "%s: cannot write this format (accepted: .safetensors; "
 		       "qs_npy_save writes .npy)",

@@ -39,22 +39,23 @@ typedef struct qs_select {
 	int axis;      /* 0-based; negative counts from the end */
 	int64_t start; /* 0 <= start <= stop <= shape[axis] */
 	int64_t stop;
-	int drop;     /* remove the axis (requires stop == start + 1) */
-	int to_f32;   /* convert to float32 while loading */
+	int drop;   /* remove the axis (requires stop == start + 1) */
+	int to_f32; /* convert to float32 while loading */
 } qs_select;
 
 /* One tensor of a file. */
 typedef struct qs_file_entry {
 	const char *name;  /* tensor name (npz: member name without .npy) */
 	const char *dtype; /* the file's own dtype name: "BF16", "<f4", "F16" */
-	int supported;     /* 1 when qs_file_load can load it */
-	qs_dtype dt;       /* the tensor's dtype when supported */
+	int supported;	   /* 1 when qs_file_load can load it */
+	qs_dtype dt;	   /* the tensor's dtype when supported */
 	int ndim;
 	const int64_t *shape; /* numpy order (GGUF's reversed) */
-	int64_t count;        /* elements */
+	int64_t count;	      /* elements */
 	uint64_t nbytes;      /* bytes of data (uncompressed) */
 	const char *file;     /* the file holding the data (a shard) */
-	uint64_t offset; /* byte offset of the data in file; 0 when compressed */
+	uint64_t
+	    offset; /* byte offset of the data in file; 0 when compressed */
 } qs_file_entry;
 
 /* What qs_file_list returns: entries sorted by name in natural order
@@ -137,8 +138,7 @@ void qs_file_convert(void *dst, qs_dtype odt, const void *src, qs_dtype dt,
 void qs_file_npy_descr(qs_dtype dt, int big_endian, char *out);
 
 /* QS_ENOMEM unless `bytes` fits in the machine's physical memory. */
-qs_status qs_file_check_memory(uint64_t bytes, const char *what,
-			       qs_error *err);
+qs_status qs_file_check_memory(uint64_t bytes, const char *what, qs_error *err);
 
 /* A listing under construction (format modules only). */
 typedef struct qs_file_builder qs_file_builder;

@@ -24,22 +24,22 @@ typedef struct gtype {
 } gtype;
 
 static const gtype gtypes[] = {
-	{0, "F32", 1, 4, QS_DT_F32},      {1, "F16", 1, 2, QS_DT_F16},
-	{2, "Q4_0", 32, 18, -1},          {3, "Q4_1", 32, 20, -1},
-	{6, "Q5_0", 32, 22, -1},          {7, "Q5_1", 32, 24, -1},
-	{8, "Q8_0", 32, 34, -1},          {9, "Q8_1", 32, 36, -1},
-	{10, "Q2_K", 256, 84, -1},        {11, "Q3_K", 256, 110, -1},
-	{12, "Q4_K", 256, 144, -1},       {13, "Q5_K", 256, 176, -1},
-	{14, "Q6_K", 256, 210, -1},       {15, "Q8_K", 256, 292, -1},
-	{16, "IQ2_XXS", 256, 66, -1},     {17, "IQ2_XS", 256, 74, -1},
-	{18, "IQ3_XXS", 256, 98, -1},     {19, "IQ1_S", 256, 50, -1},
-	{20, "IQ4_NL", 32, 18, -1},       {21, "IQ3_S", 256, 110, -1},
-	{22, "IQ2_S", 256, 82, -1},       {23, "IQ4_XS", 256, 136, -1},
-	{24, "I8", 1, 1, QS_DT_I8},       {25, "I16", 1, 2, QS_DT_I16},
-	{26, "I32", 1, 4, QS_DT_I32},     {27, "I64", 1, 8, QS_DT_I64},
-	{28, "F64", 1, 8, QS_DT_F64},     {29, "IQ1_M", 256, 56, -1},
-	{30, "BF16", 1, 2, QS_DT_BF16},   {34, "TQ1_0", 256, 54, -1},
-	{35, "TQ2_0", 256, 66, -1},       {39, "MXFP4", 32, 17, -1},
+    {0, "F32", 1, 4, QS_DT_F32},    {1, "F16", 1, 2, QS_DT_F16},
+    {2, "Q4_0", 32, 18, -1},	    {3, "Q4_1", 32, 20, -1},
+    {6, "Q5_0", 32, 22, -1},	    {7, "Q5_1", 32, 24, -1},
+    {8, "Q8_0", 32, 34, -1},	    {9, "Q8_1", 32, 36, -1},
+    {10, "Q2_K", 256, 84, -1},	    {11, "Q3_K", 256, 110, -1},
+    {12, "Q4_K", 256, 144, -1},	    {13, "Q5_K", 256, 176, -1},
+    {14, "Q6_K", 256, 210, -1},	    {15, "Q8_K", 256, 292, -1},
+    {16, "IQ2_XXS", 256, 66, -1},   {17, "IQ2_XS", 256, 74, -1},
+    {18, "IQ3_XXS", 256, 98, -1},   {19, "IQ1_S", 256, 50, -1},
+    {20, "IQ4_NL", 32, 18, -1},	    {21, "IQ3_S", 256, 110, -1},
+    {22, "IQ2_S", 256, 82, -1},	    {23, "IQ4_XS", 256, 136, -1},
+    {24, "I8", 1, 1, QS_DT_I8},	    {25, "I16", 1, 2, QS_DT_I16},
+    {26, "I32", 1, 4, QS_DT_I32},   {27, "I64", 1, 8, QS_DT_I64},
+    {28, "F64", 1, 8, QS_DT_F64},   {29, "IQ1_M", 256, 56, -1},
+    {30, "BF16", 1, 2, QS_DT_BF16}, {34, "TQ1_0", 256, 54, -1},
+    {35, "TQ2_0", 256, 66, -1},	    {39, "MXFP4", 32, 17, -1},
 };
 
 static const gtype *find_gtype(uint32_t id)
@@ -68,8 +68,8 @@ enum {
 	G_NTYPES
 };
 
-static const int scalar_size[G_NTYPES] = {1, 1, 2, 2, 4, 4, 4, 1,
-					  0, 0, 8, 8, 8};
+static const int scalar_size[G_NTYPES] = {1, 1, 2, 2, 4, 4, 4,
+					  1, 0, 0, 8, 8, 8};
 
 /* A cursor over the mapped file; any read past the end sets bad. */
 typedef struct cur {
@@ -151,9 +151,9 @@ typedef struct gfile {
 	const uint8_t *map;
 	uint64_t len;
 	uint64_t ntensors;
-	uint64_t tinfo;     /* offset of the tensor table */
+	uint64_t tinfo;	    /* offset of the tensor table */
 	uint64_t alignment; /* general.alignment */
-	uint64_t data;      /* offset of the data section */
+	uint64_t data;	    /* offset of the data section */
 } gfile;
 
 typedef struct ginfo {
@@ -180,10 +180,11 @@ static qs_status bad_cursor(const cur *c, const char *path, const char *what,
 		return qs_fail(err, QS_EFORMAT,
 			       "%s: bad value type in %s at byte %llu", path,
 			       what, (unsigned long long)c->pos);
-	return qs_fail(err, QS_EFORMAT,
-		       "%s: truncated %s: runs past the end of the file at byte "
-		       "%llu",
-		       path, what, (unsigned long long)c->pos);
+	return qs_fail(
+	    err, QS_EFORMAT,
+	    "%s: truncated %s: runs past the end of the file at byte "
+	    "%llu",
+	    path, what, (unsigned long long)c->pos);
 }
 
 /* Parse the fixed header and the key-values; collect string and scalar
@@ -221,14 +222,27 @@ static qs_status parse_head(gfile *g, const char *path, qs_file_builder *b,
 		uint64_t vl = 0;
 		if (t == G_STRING) {
 			vs = rd_str(&c, &vl);
-		} else if (t < G_NTYPES && t != G_ARRAY && need(&c, (uint64_t)scalar_size[t])) {
+		} else if (t < G_NTYPES && t != G_ARRAY &&
+			   need(&c, (uint64_t)scalar_size[t])) {
 			uint64_t u = rd(&c, scalar_size[t]);
 			switch (t) {
-			case G_I8: snprintf(val, sizeof val, "%d", (int8_t)u); break;
-			case G_I16: snprintf(val, sizeof val, "%d", (int16_t)u); break;
-			case G_I32: snprintf(val, sizeof val, "%d", (int32_t)u); break;
-			case G_I64: snprintf(val, sizeof val, "%lld", (long long)(int64_t)u); break;
-			case G_BOOL: snprintf(val, sizeof val, "%s", u ? "true" : "false"); break;
+			case G_I8:
+				snprintf(val, sizeof val, "%d", (int8_t)u);
+				break;
+			case G_I16:
+				snprintf(val, sizeof val, "%d", (int16_t)u);
+				break;
+			case G_I32:
+				snprintf(val, sizeof val, "%d", (int32_t)u);
+				break;
+			case G_I64:
+				snprintf(val, sizeof val, "%lld",
+					 (long long)(int64_t)u);
+				break;
+			case G_BOOL:
+				snprintf(val, sizeof val, "%s",
+					 u ? "true" : "false");
+				break;
 			case G_F32: {
 				uint32_t b32 = (uint32_t)u;
 				float f;
@@ -242,11 +256,15 @@ static qs_status parse_head(gfile *g, const char *path, qs_file_builder *b,
 				snprintf(val, sizeof val, "%.17g", d);
 				break;
 			}
-			default: snprintf(val, sizeof val, "%llu", (unsigned long long)u); break;
+			default:
+				snprintf(val, sizeof val, "%llu",
+					 (unsigned long long)u);
+				break;
 			}
 			vs = val;
 			vl = strlen(val);
-			if (kl == 17 && memcmp(k, "general.alignment", 17) == 0) {
+			if (kl == 17 &&
+			    memcmp(k, "general.alignment", 17) == 0) {
 				if (t != G_U32 || u == 0 || (u & (u - 1)) ||
 				    u > 65536)
 					return qs_fail(err, QS_EFORMAT,
@@ -285,8 +303,7 @@ static qs_status parse_head(gfile *g, const char *path, qs_file_builder *b,
 }
 
 /* Read one tensor-table entry at *c. */
-static qs_status parse_info(cur *c, const char *path, ginfo *ti,
-			    qs_error *err)
+static qs_status parse_info(cur *c, const char *path, ginfo *ti, qs_error *err)
 {
 	ti->name = rd_str(c, &ti->name_len);
 	uint32_t nd = (uint32_t)rd(c, 4);
@@ -315,8 +332,9 @@ static qs_status parse_info(cur *c, const char *path, ginfo *ti,
 	ti->gt = find_gtype(ti->type);
 	ti->nbytes = 0;
 	if (ti->gt) {
-		uint64_t blocks = ((uint64_t)ti->count + (uint64_t)ti->gt->blck -
-				   1) / (uint64_t)ti->gt->blck;
+		uint64_t blocks =
+		    ((uint64_t)ti->count + (uint64_t)ti->gt->blck - 1) /
+		    (uint64_t)ti->gt->blck;
 		if (blocks > UINT64_MAX / 2 / (uint64_t)ti->gt->size)
 			return qs_fail(err, QS_EFORMAT,
 				       "%s: a tensor's byte size overflows",
@@ -326,8 +344,8 @@ static qs_status parse_info(cur *c, const char *path, ginfo *ti,
 	return QS_OK;
 }
 
-static qs_status open_gguf(int fd, const char *path, uint64_t fsize,
-			   gfile *g, qs_error *err)
+static qs_status open_gguf(int fd, const char *path, uint64_t fsize, gfile *g,
+			   qs_error *err)
 {
 	memset(g, 0, sizeof *g);
 	if (fsize < 24)
@@ -379,7 +397,8 @@ static qs_status walk(gfile *g, const char *path,
 		qs_status s = parse_info(&c, path, &ti, err);
 		if (s < 0)
 			return s;
-		if (ti.gt && (ti.offset > avail || ti.nbytes > avail - ti.offset))
+		if (ti.gt &&
+		    (ti.offset > avail || ti.nbytes > avail - ti.offset))
 			return qs_fail(err, QS_EFORMAT,
 				       "%s: tensor %llu: data at %llu + %llu "
 				       "bytes runs past the end of the file",
@@ -414,16 +433,16 @@ static int add_one(const ginfo *ti, void *ud, qs_error *err)
 	if (!ti->gt)
 		snprintf(tb, sizeof tb, "type %u", ti->type);
 	qs_file_entry e = {
-		.name = name,
-		.dtype = ti->gt ? ti->gt->name : tb,
-		.supported = ti->gt && ti->gt->dt >= 0,
-		.dt = ti->gt && ti->gt->dt >= 0 ? (qs_dtype)ti->gt->dt : QS_DT_U8,
-		.ndim = ti->ndim,
-		.shape = ti->shape,
-		.count = ti->count,
-		.nbytes = ti->nbytes,
-		.file = lc->path,
-		.offset = lc->g->data + ti->offset,
+	    .name = name,
+	    .dtype = ti->gt ? ti->gt->name : tb,
+	    .supported = ti->gt && ti->gt->dt >= 0,
+	    .dt = ti->gt && ti->gt->dt >= 0 ? (qs_dtype)ti->gt->dt : QS_DT_U8,
+	    .ndim = ti->ndim,
+	    .shape = ti->shape,
+	    .count = ti->count,
+	    .nbytes = ti->nbytes,
+	    .file = lc->path,
+	    .offset = lc->g->data + ti->offset,
 	};
 	return qs_file_builder_add(lc->b, &e, err);
 }

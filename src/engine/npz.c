@@ -40,9 +40,9 @@ static zip_t *open_zip(const char *path, uint64_t *zsize, qs_error *err)
 		zip_error_init_with_code(&e, ze);
 		qs_fail(err,
 			ze == ZIP_ER_OPEN || ze == ZIP_ER_NOENT ||
-					ze == ZIP_ER_READ
-				? QS_EIO
-				: QS_EFORMAT,
+				ze == ZIP_ER_READ
+			    ? QS_EIO
+			    : QS_EFORMAT,
 			"%s: %s", path, zip_error_strerror(&e));
 		zip_error_fini(&e);
 	}
@@ -93,10 +93,11 @@ static qs_status check_member(const zip_stat_t *st, uint64_t zsize,
 			       "(accepted: stored, deflated)",
 			       what, (int)st->comp_method);
 	if (st->comp_size > zsize)
-		return qs_fail(err, QS_EFORMAT,
-			       "%s: %llu compressed bytes in an archive of %llu",
-			       what, (unsigned long long)st->comp_size,
-			       (unsigned long long)zsize);
+		return qs_fail(
+		    err, QS_EFORMAT,
+		    "%s: %llu compressed bytes in an archive of %llu", what,
+		    (unsigned long long)st->comp_size,
+		    (unsigned long long)zsize);
 	if (st->comp_method == ZIP_CM_STORE && st->size != st->comp_size)
 		return qs_fail(err, QS_EFORMAT,
 			       "%s: stored member of %llu bytes claims %llu "
@@ -106,11 +107,12 @@ static qs_status check_member(const zip_stat_t *st, uint64_t zsize,
 	/* deflate expands at most 1032:1 (258-byte matches in 2 bits) */
 	if (st->comp_method == ZIP_CM_DEFLATE &&
 	    st->size / 1032 > st->comp_size + 1)
-		return qs_fail(err, QS_EFORMAT,
-			       "%s: claims %llu bytes from %llu deflated bytes, "
-			       "more than deflate can produce",
-			       what, (unsigned long long)st->size,
-			       (unsigned long long)st->comp_size);
+		return qs_fail(
+		    err, QS_EFORMAT,
+		    "%s: claims %llu bytes from %llu deflated bytes, "
+		    "more than deflate can produce",
+		    what, (unsigned long long)st->size,
+		    (unsigned long long)st->comp_size);
 	return QS_OK;
 }
 
@@ -137,14 +139,15 @@ static qs_status open_member(zip_t *z, uint64_t zsize, zip_uint64_t idx,
 		goto fail;
 	size_t need = (size_t)got;
 	if (got == 12 && memcmp(buf, "\x93NUMPY", 6) == 0) {
-		size_t hlen = buf[6] == 1 ? ((size_t)buf[8] | (size_t)buf[9] << 8) + 10
-					  : ((size_t)buf[8] | (size_t)buf[9] << 8 |
-					     (size_t)buf[10] << 16 |
-					     (size_t)buf[11] << 24) +
-						    12;
+		size_t hlen =
+		    buf[6] == 1
+			? ((size_t)buf[8] | (size_t)buf[9] << 8) + 10
+			: ((size_t)buf[8] | (size_t)buf[9] << 8 |
+			   (size_t)buf[10] << 16 | (size_t)buf[11] << 24) +
+			      12;
 		if (hlen <= sizeof buf && hlen > 12) {
-			int64_t more = read_full(m->f, buf + 12, hlen - 12,
-						 m->what, err);
+			int64_t more =
+			    read_full(m->f, buf + 12, hlen - 12, m->what, err);
 			if (more < 0)
 				goto fail;
 			need += (size_t)more;
@@ -154,14 +157,14 @@ static qs_status open_member(zip_t *z, uint64_t zsize, zip_uint64_t idx,
 		goto fail_s;
 	if (m->info.offset > m->st.size ||
 	    m->info.bytes > m->st.size - m->info.offset) {
-		s = qs_fail(err, QS_EFORMAT,
-			    "%s: the .npy header declares %zu data bytes, the "
-			    "member holds %llu",
-			    m->what, m->info.bytes,
-			    (unsigned long long)(m->st.size > m->info.offset
-							 ? m->st.size -
-								   m->info.offset
-							 : 0));
+		s = qs_fail(
+		    err, QS_EFORMAT,
+		    "%s: the .npy header declares %zu data bytes, the "
+		    "member holds %llu",
+		    m->what, m->info.bytes,
+		    (unsigned long long)(m->st.size > m->info.offset
+					     ? m->st.size - m->info.offset
+					     : 0));
 		goto fail_s;
 	}
 	return QS_OK;
@@ -212,16 +215,16 @@ qs_file_listing *qs_npz_list(const char *path, qs_error *err)
 		qs_file_npy_descr(m.info.dtype,
 				  m.info.swap ? host_le() : !host_le(), descr);
 		qs_file_entry e = {
-			.name = name,
-			.dtype = descr,
-			.supported = 1,
-			.dt = m.info.dtype,
-			.ndim = m.info.ndim,
-			.shape = m.info.shape,
-			.count = m.info.count,
-			.nbytes = m.info.bytes,
-			.file = path,
-			.offset = 0,
+		    .name = name,
+		    .dtype = descr,
+		    .supported = 1,
+		    .dt = m.info.dtype,
+		    .ndim = m.info.ndim,
+		    .shape = m.info.shape,
+		    .count = m.info.count,
+		    .nbytes = m.info.bytes,
+		    .file = path,
+		    .offset = 0,
 		};
 		if (qs_file_builder_add(b, &e, err) < 0)
 			goto fail;
@@ -326,22 +329,22 @@ static qs_status read_runs(member *m, qs_tensor *t, int64_t outer,
 		while (left > 0) {
 			int64_t k = direct ? left
 					   : (left < (int64_t)(BUF / sz)
-						      ? left
-						      : (int64_t)(BUF / sz));
+						  ? left
+						  : (int64_t)(BUF / sz));
 			uint8_t *dst = direct ? out : buf;
-			int64_t r = read_full(m->f, dst, (size_t)k * sz,
-					      m->what, err);
+			int64_t r =
+			    read_full(m->f, dst, (size_t)k * sz, m->what, err);
 			if (r < 0) {
 				s = QS_EFORMAT;
 				break;
 			}
 			if ((size_t)r < (size_t)k * sz) {
-				s = qs_fail(err, QS_EFORMAT,
-					    "%s: truncated member data: "
-					    "the stream ends at byte %llu",
-					    m->what,
-					    (unsigned long long)(pos +
-								 (uint64_t)r));
+				s = qs_fail(
+				    err, QS_EFORMAT,
+				    "%s: truncated member data: "
+				    "the stream ends at byte %llu",
+				    m->what,
+				    (unsigned long long)(pos + (uint64_t)r));
 				break;
 			}
 			if (!direct)
@@ -402,8 +405,8 @@ done:
 	return t;
 }
 
-qs_tensor *qs_npz_load(const char *path, const char *name,
-		       const qs_select *sel, qs_error *err)
+qs_tensor *qs_npz_load(const char *path, const char *name, const qs_select *sel,
+		       qs_error *err)
 {
 	uint64_t zsize;
 	zip_t *z = open_zip(path, &zsize, err);

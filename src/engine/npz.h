@@ -23,7 +23,7 @@ qs_file_listing *qs_npz_list(const char *path, qs_error *err);
 /* Load member `name` (with or without ".npy"; NULL: the only member)
  * restricted to sel (NULL: all); see qs_file_load.  The tensor is named
  * "path:name". */
-qs_tensor *qs_npz_load(const char *path, const char *name,
-		       const qs_select *sel, qs_error *err);
+qs_tensor *qs_npz_load(const char *path, const char *name, const qs_select *sel,
+		       qs_error *err);
 
 #endif

@@ -21,26 +21,35 @@
 typedef struct st_dtype {
 	const char *name;
 	int bits; /* per element */
-	int dt;   /* qs_dtype, or -1: listed but not loadable */
+	int dt;	  /* qs_dtype, or -1: listed but not loadable */
 } st_dtype;
 
 static const st_dtype dtypes[] = {
-	{"F64", 64, QS_DT_F64},         {"F32", 32, QS_DT_F32},
-	{"F16", 16, QS_DT_F16},         {"BF16", 16, QS_DT_BF16},
-	{"F8_E4M3", 8, QS_DT_F8_E4M3}, {"F8_E5M2", 8, QS_DT_F8_E5M2},
-	{"I8", 8, QS_DT_I8},            {"I16", 16, QS_DT_I16},
-	{"I32", 32, QS_DT_I32},         {"I64", 64, QS_DT_I64},
-	{"U8", 8, QS_DT_U8},            {"U16", 16, QS_DT_U16},
-	{"U32", 32, QS_DT_U32},         {"U64", 64, QS_DT_U64},
-	{"BOOL", 8, QS_DT_BOOL},
-	/* newer dtypes of the reference, listed only */
-	{"F8_E8M0", 8, -1},             {"F6_E2M3", 6, -1},
-	{"F6_E3M2", 6, -1},             {"F4", 4, -1},
-	{"C64", 64, -1},
+    {"F64", 64, QS_DT_F64},
+    {"F32", 32, QS_DT_F32},
+    {"F16", 16, QS_DT_F16},
+    {"BF16", 16, QS_DT_BF16},
+    {"F8_E4M3", 8, QS_DT_F8_E4M3},
+    {"F8_E5M2", 8, QS_DT_F8_E5M2},
+    {"I8", 8, QS_DT_I8},
+    {"I16", 16, QS_DT_I16},
+    {"I32", 32, QS_DT_I32},
+    {"I64", 64, QS_DT_I64},
+    {"U8", 8, QS_DT_U8},
+    {"U16", 16, QS_DT_U16},
+    {"U32", 32, QS_DT_U32},
+    {"U64", 64, QS_DT_U64},
+    {"BOOL", 8, QS_DT_BOOL},
+    /* newer dtypes of the reference, listed only */
+    {"F8_E8M0", 8, -1},
+    {"F6_E2M3", 6, -1},
+    {"F6_E3M2", 6, -1},
+    {"F4", 4, -1},
+    {"C64", 64, -1},
 };
 
 #define NDTYPES (sizeof dtypes / sizeof dtypes[0])
-#define ACCEPTED                                                              \
+#define ACCEPTED                                                               \
 	"F64 F32 F16 BF16 F8_E4M3 F8_E5M2 I8 I16 I32 I64 U8 U16 U32 U64 BOOL"
 
 static const st_dtype *find_dtype(const char *s)
@@ -167,7 +176,8 @@ static qs_status parse_entry(const char *path, const char *name, json_t *v,
 		return qs_fail(err, QS_EFORMAT,
 			       "%s: tensor '%s': not a JSON object", path,
 			       show(name, nb));
-	json_t *d = json_object_get(v, "dtype"), *s = json_object_get(v, "shape"),
+	json_t *d = json_object_get(v, "dtype"),
+	       *s = json_object_get(v, "shape"),
 	       *o = json_object_get(v, "data_offsets");
 	if (!json_is_string(d))
 		return qs_fail(err, QS_EFORMAT,
@@ -208,15 +218,15 @@ static qs_status parse_entry(const char *path, const char *name, json_t *v,
 			       "overflows",
 			       path, show(name, nb));
 	if (e->begin > e->end || e->end > data_len)
-		return qs_fail(err, QS_EFORMAT,
-			       "%s: tensor '%s': data_offsets [%llu, %llu] "
-			       "outside the %llu bytes of data",
-			       path, show(name, nb),
-			       (unsigned long long)e->begin,
-			       (unsigned long long)e->end,
-			       (unsigned long long)data_len);
+		return qs_fail(
+		    err, QS_EFORMAT,
+		    "%s: tensor '%s': data_offsets [%llu, %llu] "
+		    "outside the %llu bytes of data",
+		    path, show(name, nb), (unsigned long long)e->begin,
+		    (unsigned long long)e->end, (unsigned long long)data_len);
 	if (e->dtype) {
-		uint64_t c = (uint64_t)e->count, bits = (uint64_t)e->dtype->bits;
+		uint64_t c = (uint64_t)e->count,
+			 bits = (uint64_t)e->dtype->bits;
 		uint64_t need;
 		if (bits % 8 == 0) {
 			if (c > UINT64_MAX / 8 / (bits / 8))
@@ -267,9 +277,8 @@ qs_file_listing *qs_safetensors_list_fd(int fd, const char *path,
 			json_object_foreach(v, mk, mv)
 			{
 				if (json_is_string(mv) &&
-				    qs_file_builder_meta(b, mk,
-							 json_string_value(mv),
-							 err) < 0)
+				    qs_file_builder_meta(
+					b, mk, json_string_value(mv), err) < 0)
 					goto fail;
 			}
 			continue;
@@ -278,17 +287,17 @@ qs_file_listing *qs_safetensors_list_fd(int fd, const char *path,
 		if (parse_entry(path, key, v, h.data_len, &e, err) < 0)
 			goto fail;
 		qs_file_entry fe = {
-			.name = key,
-			.dtype = e.dtype_name,
-			.supported = e.dtype && e.dtype->dt >= 0,
-			.dt = e.dtype && e.dtype->dt >= 0 ? (qs_dtype)e.dtype->dt
-							  : QS_DT_U8,
-			.ndim = e.ndim,
-			.shape = e.shape,
-			.count = e.count,
-			.nbytes = e.end - e.begin,
-			.file = path,
-			.offset = h.data_start + e.begin,
+		    .name = key,
+		    .dtype = e.dtype_name,
+		    .supported = e.dtype && e.dtype->dt >= 0,
+		    .dt = e.dtype && e.dtype->dt >= 0 ? (qs_dtype)e.dtype->dt
+						      : QS_DT_U8,
+		    .ndim = e.ndim,
+		    .shape = e.shape,
+		    .count = e.count,
+		    .nbytes = e.end - e.begin,
+		    .file = path,
+		    .offset = h.data_start + e.begin,
 		};
 		if (qs_file_builder_add(b, &fe, err) < 0)
 			goto fail;
@@ -346,8 +355,7 @@ static const char *only_key(json_t *obj, const char *path, qs_error *err)
 	}
 	if (n != 1) {
 		qs_fail(err, QS_EINVAL,
-			"%s: holds %zu tensors; name the one to load",
-			path, n);
+			"%s: holds %zu tensors; name the one to load", path, n);
 		return NULL;
 	}
 	return one;
@@ -366,8 +374,8 @@ qs_tensor *qs_safetensors_load_fd(int fd, const char *path, uint64_t fsize,
 	if (!name && !(name = only_key(h.root, path, err)))
 		goto done;
 	json_t *v = strcmp(name, "__metadata__") == 0
-			    ? NULL
-			    : json_object_get(h.root, name);
+			? NULL
+			: json_object_get(h.root, name);
 	if (!v) {
 		qs_fail(err, QS_EINVAL, "%s: no tensor '%s'", path,
 			show(name, nb));
@@ -441,10 +449,10 @@ static qs_status read_index(const char *path, index_t *ix, qs_error *err)
 		return QS_EIO;
 	if (fsize > QS_SAFETENSORS_MAX_INDEX) {
 		close(fd);
-		return qs_fail(err, QS_EFORMAT,
-			       "%s: index of %llu bytes exceeds the limit of %d",
-			       path, (unsigned long long)fsize,
-			       QS_SAFETENSORS_MAX_INDEX);
+		return qs_fail(
+		    err, QS_EFORMAT,
+		    "%s: index of %llu bytes exceeds the limit of %d", path,
+		    (unsigned long long)fsize, QS_SAFETENSORS_MAX_INDEX);
 	}
 	if (fsize == 0) {
 		close(fd);
@@ -509,8 +517,8 @@ qs_file_listing *qs_safetensors_index_list(const char *path, qs_error *err)
 	index_t ix;
 	if (read_index(path, &ix, err) < 0)
 		return NULL;
-	qs_file_builder *b = qs_file_builder_new(path, "safetensors-index",
-						 err);
+	qs_file_builder *b =
+	    qs_file_builder_new(path, "safetensors-index", err);
 	json_t *done = json_object(); /* shard files already read */
 	char *sp = NULL;
 	qs_file_listing *sl = NULL;
@@ -560,11 +568,11 @@ qs_file_listing *qs_safetensors_index_list(const char *path, qs_error *err)
 		size_t want = 0, got = 0;
 		const char *k2;
 		json_t *v2;
-		json_object_foreach(ix.wmap, k2, v2)
-			want += strcmp(json_string_value(v2), file) == 0;
+		json_object_foreach(ix.wmap, k2, v2) want +=
+		    strcmp(json_string_value(v2), file) == 0;
 		for (size_t i = 0; i < sl->count; i++) {
-			json_t *f = json_object_get(ix.wmap,
-						    sl->entries[i].name);
+			json_t *f =
+			    json_object_get(ix.wmap, sl->entries[i].name);
 			if (!f || strcmp(json_string_value(f), file) != 0)
 				continue;
 			if (qs_file_builder_add(b, &sl->entries[i], err) < 0)
@@ -658,7 +666,8 @@ static int write_data(int fd, const qs_tensor *t)
 	const uint8_t *s = t->data;
 	size_t per = sizeof buf / sz;
 	for (size_t i = 0; i < (size_t)t->size; i += per) {
-		size_t n = (size_t)t->size - i < per ? (size_t)t->size - i : per;
+		size_t n =
+		    (size_t)t->size - i < per ? (size_t)t->size - i : per;
 		for (size_t k = 0; k < n; k++)
 			for (size_t j = 0; j < sz; j++)
 				buf[k * sz + j] = s[(i + k) * sz + sz - 1 - j];
@@ -732,13 +741,13 @@ static qs_status make_header(order *o, size_t n, char **out, size_t *len,
 		int bad = !shape || !e || !offs;
 		for (int d = 0; !bad && d < t->ndim; d++)
 			bad = json_array_append_new(
-				      shape, json_integer(t->shape[d])) < 0;
+				  shape, json_integer(t->shape[d])) < 0;
 		uint64_t bytes = (uint64_t)t->size * qs_dtype_size(t->dtype);
 		bad = bad ||
-		      json_array_append_new(offs, json_integer((json_int_t)off)) <
-			      0 ||
 		      json_array_append_new(
-			      offs, json_integer((json_int_t)(off + bytes))) < 0;
+			  offs, json_integer((json_int_t)off)) < 0 ||
+		      json_array_append_new(
+			  offs, json_integer((json_int_t)(off + bytes))) < 0;
 		if (bad) {
 			json_decref(shape);
 			json_decref(e);
@@ -789,9 +798,9 @@ qs_status qs_safetensors_save(const char *path, const char *const *names,
 				       "%s: tensor %zu has no name or no data",
 				       path, i);
 		if (strcmp(names[i], "__metadata__") == 0)
-			return qs_fail(err, QS_EINVAL,
-				       "%s: '__metadata__' cannot name a tensor",
-				       path);
+			return qs_fail(
+			    err, QS_EINVAL,
+			    "%s: '__metadata__' cannot name a tensor", path);
 		if (!st_name_of(tensors[i]->dtype))
 			return qs_fail(err, QS_EUNSUPPORTED,
 				       "%s: dtype %s has no safetensors "

@@ -52,8 +52,8 @@ static int l_list(lua_State *L)
 		const qs_file_entry *e = &l->entries[i];
 		lua_createtable(L, 0, 9); /* box list e */
 		set_str(L, "name", e->name);
-		set_str(L, "dtype", e->supported ? qs_dtype_name(e->dt)
-						 : e->dtype);
+		set_str(L, "dtype",
+			e->supported ? qs_dtype_name(e->dt) : e->dtype);
 		set_str(L, "file_dtype", e->dtype);
 		ql_pushshape(L, e->ndim, e->shape);
 		lua_setfield(L, -2, "shape");
@@ -87,8 +87,9 @@ static lua_Integer opt_int(lua_State *L, int idx, const char *k,
 		int isint;
 		v = lua_tointegerx(L, -1, &isint);
 		if (!isint)
-			luaL_error(L, "bad option '%s' to 'load' (an integer "
-				      "expected, got %s)",
+			luaL_error(L,
+				   "bad option '%s' to 'load' (an integer "
+				   "expected, got %s)",
 				   k, luaL_typename(L, -1));
 	}
 	lua_pop(L, 1);
@@ -105,8 +106,9 @@ static int opt_range(lua_State *L, int idx, const char *k, int64_t *a,
 		return 0;
 	}
 	if (!lua_istable(L, -1) || luaL_len(L, -1) != 2)
-		luaL_error(L, "bad option '%s' to 'load' (a pair {start, "
-			      "stop} expected)",
+		luaL_error(L,
+			   "bad option '%s' to 'load' (a pair {start, "
+			   "stop} expected)",
 			   k);
 	lua_Integer v[2];
 	for (int i = 0; i < 2; i++) {
@@ -115,8 +117,9 @@ static int opt_range(lua_State *L, int idx, const char *k, int64_t *a,
 		v[i] = lua_tointegerx(L, -1, &isint);
 		lua_pop(L, 1);
 		if (!isint || v[i] < 0)
-			luaL_error(L, "bad option '%s' to 'load' (start and "
-				      "stop must be non-negative integers)",
+			luaL_error(L,
+				   "bad option '%s' to 'load' (start and "
+				   "stop must be non-negative integers)",
 				   k);
 	}
 	if (v[0] > v[1])
@@ -131,8 +134,8 @@ static int opt_range(lua_State *L, int idx, const char *k, int64_t *a,
 /* Parse the part table at idx into sel (raises on misuse). */
 static void check_part(lua_State *L, int idx, qs_select *sel)
 {
-	static const char *const keys[] = {"rows", "axis", "range", "channel",
-					   "dtype", NULL};
+	static const char *const keys[] = {"rows",    "axis",  "range",
+					   "channel", "dtype", NULL};
 	lua_pushnil(L);
 	while (lua_next(L, idx)) {
 		int ok = 0;
@@ -228,9 +231,9 @@ static int l_save_tensors(lua_State *L)
 			if (lua_type(L, -2) != LUA_TSTRING ||
 			    strcmp(lua_tostring(L, -2), "overwrite") != 0)
 				return luaL_error(
-					L, "bad argument #3 to 'save_tensors' "
-					   "(unknown option (accepted: "
-					   "overwrite))");
+				    L, "bad argument #3 to 'save_tensors' "
+				       "(unknown option (accepted: "
+				       "overwrite))");
 			lua_pop(L, 1);
 		}
 		lua_getfield(L, 3, "overwrite");
@@ -251,8 +254,9 @@ static int l_save_tensors(lua_State *L)
 	}
 	/* arrays in Lua memory: nothing to free if something raises */
 	const char **names =
-		lua_newuserdatauv(L, (n ? n : 1) * sizeof *names, 0);
-	const qs_tensor **ts = lua_newuserdatauv(L, (n ? n : 1) * sizeof *ts, 0);
+	    lua_newuserdatauv(L, (n ? n : 1) * sizeof *names, 0);
+	const qs_tensor **ts =
+	    lua_newuserdatauv(L, (n ? n : 1) * sizeof *ts, 0);
 	size_t i = 0;
 	lua_pushnil(L);
 	while (lua_next(L, 2)) {
@@ -270,9 +274,9 @@ static int l_save_tensors(lua_State *L)
 }
 
 static const luaL_Reg funcs[] = {
-	{"list", l_list},
-	{"save_tensors", l_save_tensors},
-	{NULL, NULL},
+    {"list", l_list},
+    {"save_tensors", l_save_tensors},
+    {NULL, NULL},
 };
 
 void ql_open_files(lua_State *L)

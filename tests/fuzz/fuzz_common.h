@@ -64,8 +64,7 @@ typedef qs_tensor *(*fuzz_loader)(const char *path, const char *name,
 
 /* Load a tensor whole and in parts: a row range, a channel on the last
  * axis, float32 conversion. */
-static unsigned fuzz_parts(fuzz_loader load, const char *path,
-			   const char *name)
+static unsigned fuzz_parts(fuzz_loader load, const char *path, const char *name)
 {
 	qs_error err;
 	unsigned h = fuzz_touch(load(path, name, NULL, &err));
@@ -79,8 +78,7 @@ static unsigned fuzz_parts(fuzz_loader load, const char *path,
 }
 
 /* List, then load up to 8 listed tensors and the default one. */
-static unsigned fuzz_listed(qs_file_listing *(*list)(const char *,
-						      qs_error *),
+static unsigned fuzz_listed(qs_file_listing *(*list)(const char *, qs_error *),
 			    fuzz_loader load, const char *path)
 {
 	qs_error err;

@@ -61,8 +61,8 @@ static const char *st_file(const char *name, const char *json, size_t data)
 
 /* Does loading (or listing when list is set) fail with code and a
  * message containing want?  One line, naming the file. */
-static void fails(int list, const char *path, const char *name,
-		  qs_status code, const char *want, const char *what)
+static void fails(int list, const char *path, const char *name, qs_status code,
+		  const char *want, const char *what)
 {
 	qs_error err = {0, ""};
 	int failed;
@@ -76,7 +76,7 @@ static void fails(int list, const char *path, const char *name,
 		qs_tensor_free(t);
 	}
 	ok(failed && err.code == code && strstr(err.msg, want) &&
-		   strstr(err.msg, path) && !strchr(err.msg, '\n'),
+	       strstr(err.msg, path) && !strchr(err.msg, '\n'),
 	   "%s: %s", what, err.msg);
 }
 
@@ -88,7 +88,7 @@ static void hostile_safetensors(void)
 	int fd = open(p, O_CREAT | O_TRUNC | O_WRONLY, 0600);
 	unsigned char len[8] = {0x01, 0xE1, 0xF5, 0x05, 0, 0, 0, 0}; /* 1e8+1 */
 	ok(fd >= 0 && write(fd, len, 8) == 8 &&
-		   ftruncate(fd, 100000000 + 64) == 0,
+	       ftruncate(fd, 100000000 + 64) == 0,
 	   "sparse file for the header cap");
 	close(fd);
 	fails(1, p, NULL, QS_EFORMAT,
@@ -139,10 +139,11 @@ static void hostile_safetensors(void)
 		    0);
 	fails(1, p, NULL, QS_EFORMAT, "byte size overflows",
 	      "overflowing byte size");
-	p = st_file("big.safetensors",
-		    "{\"x\":{\"dtype\":\"F32\",\"shape\":[99999999999999999999],"
-		    "\"data_offsets\":[0,0]}}",
-		    0);
+	p = st_file(
+	    "big.safetensors",
+	    "{\"x\":{\"dtype\":\"F32\",\"shape\":[99999999999999999999],"
+	    "\"data_offsets\":[0,0]}}",
+	    0);
 	fails(1, p, NULL, QS_EFORMAT, "bad JSON header at line 1",
 	      "integer beyond int64");
 	p = st_file("past2.safetensors",
@@ -158,10 +159,11 @@ static void hostile_safetensors(void)
 		    8);
 	fails(1, p, NULL, QS_EFORMAT, "data_offsets [5, 1] outside",
 	      "reversed offsets");
-	p = st_file("dup.safetensors",
-		    "{\"x\":{\"dtype\":\"U8\",\"shape\":[1],\"data_offsets\":[0,1]},"
-		    "\"x\":{\"dtype\":\"U8\",\"shape\":[1],\"data_offsets\":[0,1]}}",
-		    1);
+	p = st_file(
+	    "dup.safetensors",
+	    "{\"x\":{\"dtype\":\"U8\",\"shape\":[1],\"data_offsets\":[0,1]},"
+	    "\"x\":{\"dtype\":\"U8\",\"shape\":[1],\"data_offsets\":[0,1]}}",
+	    1);
 	fails(1, p, NULL, QS_EFORMAT, "duplicate object key", "duplicate key");
 	p = st_file("arr.safetensors", "[1, 2]", 0);
 	fails(1, p, NULL, QS_EFORMAT, "the JSON header is not an object",
@@ -215,9 +217,9 @@ static void hostile_safetensors(void)
 	qs_error err;
 	qs_file_listing *l = qs_file_list(p, &err);
 	ok(l && l->count == 3 && !l->entries[0].supported &&
-		   strcmp(l->entries[0].dtype, "F8_E8M0") == 0 &&
-		   l->entries[1].nbytes == 2 &&
-		   strcmp(l->entries[2].dtype, "ZZ9") == 0,
+	       strcmp(l->entries[0].dtype, "F8_E8M0") == 0 &&
+	       l->entries[1].nbytes == 2 &&
+	       strcmp(l->entries[2].dtype, "ZZ9") == 0,
 	   "F8_E8M0, F4 and unknown dtypes are listed");
 	qs_file_listing_free(l);
 	fails(0, p, "e", QS_EUNSUPPORTED,
@@ -243,8 +245,9 @@ static void hostile_safetensors(void)
 		bad += l != NULL && k < n;
 		qs_file_listing_free(l);
 	}
-	ok(n > 1000 && bad == 0, "every truncation of dtypes.safetensors is "
-				 "an error (%zu prefixes)",
+	ok(n > 1000 && bad == 0,
+	   "every truncation of dtypes.safetensors is "
+	   "an error (%zu prefixes)",
 	   n);
 }
 
@@ -276,8 +279,8 @@ static void hostile_npz(void)
 		l = qs_npz_list(tmp_path("prefix.npz"), &err);
 		bad += l != NULL;
 		qs_file_listing_free(l);
-		qs_tensor *t = qs_npz_load(tmp_path("prefix.npz"), "a", NULL,
-					   &err);
+		qs_tensor *t =
+		    qs_npz_load(tmp_path("prefix.npz"), "a", NULL, &err);
 		bad += t != NULL;
 		qs_tensor_free(t);
 	}
@@ -296,7 +299,7 @@ static void bomb(void)
 	getrusage(RUSAGE_SELF, &r1);
 	long grew_kb = r1.ru_maxrss - r0.ru_maxrss;
 	ok(t && t->ndim == 2 && t->shape[0] == 2 && t->shape[1] == 4096 &&
-		   ((float *)t->data)[4095] == 0,
+	       ((float *)t->data)[4095] == 0,
 	   "two rows of the 64 MiB bomb");
 	ok(grew_kb < 16 * 1024, "peak memory grew by %ld KiB (< 16 MiB)",
 	   grew_kb);
@@ -319,22 +322,29 @@ static void hostile_gguf(void)
 	int bad = 0;
 	for (size_t k = 0; k < n; k++) {
 		write_file(tmp_path("prefix.gguf"), buf, k);
-		qs_file_listing *l = qs_file_list(tmp_path("prefix.gguf"),
-						  &err);
+		qs_file_listing *l =
+		    qs_file_list(tmp_path("prefix.gguf"), &err);
 		/* only the last tensor's padding may be cut */
 		bad += l != NULL && k + 30 < n;
 		qs_file_listing_free(l);
 	}
 	ok(n > 500 && bad == 0, "truncated GGUF headers are errors");
 	/* a huge string length, a huge array, a bad type, a deep array */
-	unsigned char g[64] = "GGUF\3\0\0\0" "\0\0\0\0\0\0\0\0" "\1\0\0\0\0\0\0\0"
-			      "\1\0\0\0\0\0\0\0" "k" "\x08\0\0\0"
+	unsigned char g[64] = "GGUF\3\0\0\0"
+			      "\0\0\0\0\0\0\0\0"
+			      "\1\0\0\0\0\0\0\0"
+			      "\1\0\0\0\0\0\0\0"
+			      "k"
+			      "\x08\0\0\0"
 			      "\xff\xff\xff\xff\xff\xff\xff\x7f";
 	write_file(tmp_path("str.gguf"), g, 45);
 	fails(1, tmp_path("str.gguf"), NULL, QS_EFORMAT,
 	      "truncated metadata: runs past the end of the file",
 	      "GGUF string longer than the file");
-	memcpy(g + 33, "\x09\0\0\0" "\x04\0\0\0" "\xff\xff\xff\xff\xff\xff\xff\x0f",
+	memcpy(g + 33,
+	       "\x09\0\0\0"
+	       "\x04\0\0\0"
+	       "\xff\xff\xff\xff\xff\xff\xff\x0f",
 	       16);
 	write_file(tmp_path("arr.gguf"), g, 49);
 	fails(1, tmp_path("arr.gguf"), NULL, QS_EFORMAT, "truncated metadata",
@@ -373,9 +383,10 @@ static void storage(void)
 	ok(w && w->map_ && !w->buf_ && w->shape[0] == 6 && w->shape[1] == 8,
 	   "an aligned tensor is mapped");
 	qs_select rows = {0, 0, 2, 4, 0, 0};
-	qs_tensor *r = qs_file_load(DATA "layout.safetensors", "w", &rows, &err);
+	qs_tensor *r =
+	    qs_file_load(DATA "layout.safetensors", "w", &rows, &err);
 	ok(r && r->map_ && r->shape[0] == 2 &&
-		   ((float *)r->data)[0] == ((float *)w->data)[16],
+	       ((float *)r->data)[0] == ((float *)w->data)[16],
 	   "a row range is mapped too");
 	qs_select ch = {0, 1, 5, 6, 1, 0};
 	qs_tensor *c = qs_file_load(DATA "layout.safetensors", "w", &ch, &err);
@@ -385,19 +396,19 @@ static void storage(void)
 	ok(good, "a column is gathered");
 	qs_select mid = {0, -1, 2, 5, 0, 1};
 	qs_tensor *m = qs_file_load(DATA "layout.safetensors", "w", &mid, &err);
-	good = m && m->dtype == QS_DT_F32 && m->shape[0] == 6 &&
-	       m->shape[1] == 3;
+	good =
+	    m && m->dtype == QS_DT_F32 && m->shape[0] == 6 && m->shape[1] == 3;
 	for (int i = 0; good && i < 18; i++)
 		good = ((float *)m->data)[i] ==
 		       ((float *)w->data)[(i / 3) * 8 + 2 + i % 3];
 	ok(good, "a range on the last axis");
-	qs_tensor *u = qs_file_load(DATA "layout.safetensors", "unaligned",
-				    NULL, &err);
+	qs_tensor *u =
+	    qs_file_load(DATA "layout.safetensors", "unaligned", NULL, &err);
 	ok(u && !u->map_ && ((uintptr_t)u->data) % 4 == 0 &&
-		   ((float *)u->data)[3] == 4.25f,
+	       ((float *)u->data)[3] == 4.25f,
 	   "unaligned data is copied into an aligned buffer");
-	qs_tensor *e = qs_file_load(DATA "layout.safetensors", "empty", NULL,
-				    &err);
+	qs_tensor *e =
+	    qs_file_load(DATA "layout.safetensors", "empty", NULL, &err);
 	ok(e && e->size == 0 && e->ndim == 2, "an empty tensor");
 	qs_tensor_free(w);
 	qs_tensor_free(r);
@@ -410,19 +421,19 @@ static void storage(void)
 	qs_tensor *b = qs_file_load(DATA "sharded/model.safetensors.index.json",
 				    "embed", &one, &err);
 	ok(b && b->dtype == QS_DT_F32 && b->size == 4 &&
-		   ((float *)b->data)[0] == 12 && ((float *)b->data)[3] == 15,
+	       ((float *)b->data)[0] == 12 && ((float *)b->data)[3] == 15,
 	   "one row of a bfloat16 tensor converted to float32");
 	qs_tensor_free(b);
 	/* unsupported selections */
 	qs_select far = {0, 0, 5, 9, 0, 0};
 	b = qs_file_load(DATA "model.gguf", "w", &far, &err);
 	ok(!b && err.code == QS_EINVAL &&
-		   strstr(err.msg, "range [5, 9) outside axis 0 of length 2"),
+	       strstr(err.msg, "range [5, 9) outside axis 0 of length 2"),
 	   "GGUF part outside the shape: %s", err.msg);
 	qs_select g = {0, 1, 4, 5, 1, 0};
 	b = qs_file_load(DATA "model.gguf", "w", &g, &err);
 	ok(b && b->size == 2 && ((float *)b->data)[0] == (4 - 3) / 8.0f &&
-		   ((float *)b->data)[1] == (9 - 3) / 8.0f,
+	       ((float *)b->data)[1] == (9 - 3) / 8.0f,
 	   "GGUF column in numpy order");
 	qs_tensor_free(b);
 	qs_tensor *dflt = qs_file_load(DATA "sharded", NULL, NULL, &err);
@@ -438,24 +449,24 @@ static void float8(void)
 			qs_f8e4m3_to_float((uint8_t)(c - 1));
 	for (int c = 0; c < 0x80; c++)
 		sym &= c == 0x7F || qs_f8e4m3_to_float((uint8_t)(c | 0x80)) ==
-					    -qs_f8e4m3_to_float((uint8_t)c);
+					-qs_f8e4m3_to_float((uint8_t)c);
 	ok(mono && sym && isnan(qs_f8e4m3_to_float(0x7F)) &&
-		   isnan(qs_f8e4m3_to_float(0xFF)) &&
-		   qs_f8e4m3_to_float(0x7E) == 448,
+	       isnan(qs_f8e4m3_to_float(0xFF)) &&
+	       qs_f8e4m3_to_float(0x7E) == 448,
 	   "E4M3FN: increasing, symmetric, 448 max, NaN at S.1111.111");
 	mono = 1;
 	for (int c = 1; c <= 0x7C; c++)
 		mono &= qs_f8e5m2_to_float((uint8_t)c) >
 			qs_f8e5m2_to_float((uint8_t)(c - 1));
 	ok(mono && isinf(qs_f8e5m2_to_float(0x7C)) &&
-		   isnan(qs_f8e5m2_to_float(0x7D)) &&
-		   qs_f8e5m2_to_float(0x7B) == 57344 &&
-		   qs_f8e5m2_to_float(0x01) == 0x1p-16f,
+	       isnan(qs_f8e5m2_to_float(0x7D)) &&
+	       qs_f8e5m2_to_float(0x7B) == 57344 &&
+	       qs_f8e5m2_to_float(0x01) == 0x1p-16f,
 	   "E5M2: increasing to Inf, NaN above, 57344 max");
 	qs_tensor *t = qs_tensor_new(QS_DT_F8_E4M3, 0, NULL, NULL);
 	((uint8_t *)t->data)[0] = 0xC3;
 	ok(qs_tensor_get(t, 0) == -2.75 &&
-		   strcmp(qs_dtype_name(t->dtype), "float8_e4m3fn") == 0,
+	       strcmp(qs_dtype_name(t->dtype), "float8_e4m3fn") == 0,
 	   "float8 tensors read through qs_tensor_get");
 	qs_tensor_free(t);
 }
@@ -466,14 +477,14 @@ static void listing_api(void)
 	qs_file_listing *l = qs_file_list(DATA "arrays.npz", &err);
 	const qs_file_entry *e = l ? qs_file_find(l, "f") : NULL;
 	ok(e && e->ndim == 3 && e->shape[0] == 2 && e->dt == QS_DT_F64 &&
-		   e->nbytes == 192 && strcmp(e->dtype, "<f8") == 0 &&
-		   qs_file_find(l, "nope") == NULL,
+	       e->nbytes == 192 && strcmp(e->dtype, "<f8") == 0 &&
+	       qs_file_find(l, "nope") == NULL,
 	   "qs_file_find");
 	qs_file_listing_free(l);
 	l = qs_file_list(QS_TEST_DATA "/npy/f2_be.npy", &err);
 	ok(l && l->count == 1 && strcmp(l->entries[0].name, "f2_be") == 0 &&
-		   strcmp(l->entries[0].dtype, ">f2") == 0 &&
-		   strcmp(l->format, "npy") == 0,
+	       strcmp(l->entries[0].dtype, ">f2") == 0 &&
+	       strcmp(l->format, "npy") == 0,
 	   "a .npy file lists as one tensor");
 	qs_file_listing_free(l);
 	qs_file_listing_free(NULL);

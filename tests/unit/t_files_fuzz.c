@@ -26,10 +26,10 @@ static const struct {
 	const char *name;
 	int (*run)(const uint8_t *, size_t);
 } readers[] = {
-	{"npy", fuzz_npy},
-	{"npz", fuzz_npz},
-	{"safetensors", fuzz_safetensors},
-	{"gguf", fuzz_gguf},
+    {"npy", fuzz_npy},
+    {"npz", fuzz_npz},
+    {"safetensors", fuzz_safetensors},
+    {"gguf", fuzz_gguf},
 };
 
 /* Run every file of QS_FUZZ_DIR/sub/name; the count, or -1. */
@@ -69,8 +69,8 @@ int main(void)
 		int c = replay("corpus", r);
 		ok(c > 0, "%s: %d seed inputs replayed", readers[r].name, c);
 		int g = replay("regress", r);
-		ok(g >= 0, "%s: %d regression inputs replayed",
-		   readers[r].name, g);
+		ok(g >= 0, "%s: %d regression inputs replayed", readers[r].name,
+		   g);
 	}
 	return tap_done();
 }

@@ -4,8 +4,9 @@
  * neither root nor a small filesystem: setrlimit(RLIMIT_FSIZE) with SIGXFSZ
  * ignored makes write() fail with EFBIG past the limit, as ENOSPC would on
  * a full disk.  Where the kernel allows a private mount namespace (root in
- * CI, or user namespaces), the same runs on a real 64 KiB tmpfs (ENOSPC).  Also: inputs are not replaced unless asked, a replaced
- * input's mapped tensor stays valid, round trips of every dtype. */
+ * CI, or user namespaces), the same runs on a real 64 KiB tmpfs (ENOSPC). Also:
+ * inputs are not replaced unless asked, a replaced input's mapped tensor stays
+ * valid, round trips of every dtype. */
 #define _POSIX_C_SOURCE 200809L
 #include "config.h"
 
@@ -101,7 +102,7 @@ static void full_disk(const char *what, const char *name,
 	qs_status st = save(big, p, &err);
 	limit_size(RLIM_INFINITY);
 	ok(st == QS_EIO && strstr(err.msg, p) &&
-		   strstr(err.msg, "cannot write: File too large"),
+	       strstr(err.msg, "cannot write: File too large"),
 	   "%s: failed write reported: %s", what, err.msg);
 	unsigned char *after = slurp(p, &n1);
 	ok(before && after && n0 == n1 && memcmp(before, after, n0) == 0,
@@ -173,11 +174,11 @@ static int tmpfs_child(const char *mnt, const qs_tensor *good,
 static void tmpfs_full(const qs_tensor *good, const qs_tensor *big)
 {
 	static const char *const what[] = {
-		"tmpfs: .npy write fails with ENOSPC",
-		"tmpfs: old .npy intact",
-		"tmpfs: .safetensors write fails with ENOSPC",
-		"tmpfs: old .safetensors intact",
-		"tmpfs: no temporary file left",
+	    "tmpfs: .npy write fails with ENOSPC",
+	    "tmpfs: old .npy intact",
+	    "tmpfs: .safetensors write fails with ENOSPC",
+	    "tmpfs: old .safetensors intact",
+	    "tmpfs: no temporary file left",
 	};
 	const char *mnt = path_in("tmpfs");
 	mkdir(mnt, 0700);
@@ -220,7 +221,8 @@ int main(void)
 	}
 	signal(SIGXFSZ, SIG_IGN);
 	tap_plan(22);
-	qs_tensor *small = ramp(QS_DT_F32, 100), *big = ramp(QS_DT_F32, 1 << 16);
+	qs_tensor *small = ramp(QS_DT_F32, 100),
+		  *big = ramp(QS_DT_F32, 1 << 16);
 	full_disk(".npy", "a.npy", npy_save, small, big);
 	full_disk(".safetensors", "a.safetensors", st_save, small, big);
 	tmpfs_full(small, big);
@@ -233,8 +235,8 @@ int main(void)
 	const qs_tensor *ts[] = {in};
 	qs_status st = qs_file_save(p, names, ts, 1, 0, &err);
 	ok(in && in->map_ && st == QS_EINVAL &&
-		   strstr(err.msg, "would replace the file tensor 't' was "
-				   "loaded from"),
+	       strstr(err.msg, "would replace the file tensor 't' was "
+			       "loaded from"),
 	   "refuses to replace an input: %s", err.msg);
 	st = qs_file_save(p, names, ts, 1, QS_SAVE_OVERWRITE_INPUT, &err);
 	ok(st == QS_OK && ((float *)in->data)[99] == ((float *)small->data)[99],
@@ -267,8 +269,8 @@ int main(void)
 			  (const qs_tensor *const *)all, QS_DT_COUNT, 0, &err);
 	int same = st == QS_OK;
 	for (int d = 0; same && d < QS_DT_COUNT; d++) {
-		qs_tensor *b = qs_file_load(path_in("all.safetensors"), an[d],
-					    NULL, &err);
+		qs_tensor *b =
+		    qs_file_load(path_in("all.safetensors"), an[d], NULL, &err);
 		same = b && b->dtype == all[d]->dtype &&
 		       b->size == all[d]->size &&
 		       memcmp(b->data, all[d]->data,
