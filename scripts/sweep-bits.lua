@@ -38,7 +38,8 @@ assert(qs.report.save(rows, csv))
 print()
 print("wrote " .. csv)
 
--- the plot: SQNR against bits, one line per method
+-- the plot: SQNR against bits, one line per method, through gnuplot
+-- (qs.plot.sweep{x, y, series, title, xlabel, ylabel, output})
 if type(qs.plot) == "table" and type(qs.plot.sweep) == "function" then
   local png = outdir .. "/" .. name .. "-bits.png"
   local x, y, series = {}, {}, {}
@@ -56,5 +57,6 @@ if type(qs.plot) == "table" and type(qs.plot.sweep) == "function" then
     io.stderr:write("sweep-bits: no plot: " .. tostring(ok and err or res) .. "\n")
   end
 else
-  io.stderr:write("sweep-bits: no plot: this qscope has no qs.plot (the CSV has the data)\n")
+  io.stderr:write("sweep-bits: no plot: " .. (qs.plot and "qs.plot has no sweep function"
+    or "this qscope has no qs.plot") .. " (the CSV has the data)\n")
 end
