@@ -187,6 +187,21 @@ local f32 = assert(qs.load(dir .. "dtypes.safetensors", "f32"))
 local s = f32:stats()
 ok(s.nan == 1 and s.inf == 1 and s.count == 4, "NaN and Inf counted by stats", ("%d %d %d"):format(s.nan, s.inf, s.count))
 
+-- a tensor of nothing but NaN and Inf: loads; every statistic leaves them
+-- out and counts them; quantization calibrates on nothing (scale 1)
+local tmp0 = os.getenv("TMPDIR") or "/tmp"
+local nanf = ("%s/qs_t_files_nan_%d.safetensors"):format(tmp0, math.floor(qs.clock() * 1e6) % 1000000)
+assert(qs.save_tensors(nanf, {x = qs.tensor({0 / 0, math.huge, -math.huge, 0 / 0, 0 / 0, math.huge})}))
+local xn = assert(qs.load(nanf, "x"))
+local sn = xn:stats()
+ok(sn.count == 0 and sn.nan == 3 and sn.inf == 3 and sn.min ~= sn.min, "all-NaN/Inf tensor: stats count them")
+local qn = qs.quantize(xn, {format = "int8"})
+ok(qn.scale == 1 and qn.metrics.count == 0 and qn.metrics.nan == 3 and qn.metrics.inf == 3,
+   "all-NaN/Inf tensor: quantized with scale 1, nothing measured")
+local pn = assert(qs.load(nanf, "x", {rows = {1, 3}}))
+ok(pn[1] == math.huge and pn[2] == -math.huge, "all-NaN/Inf tensor: a part keeps the values")
+os.remove(nanf)
+
 -- 7. the writer: round trip of every dtype, refusal to replace an input
 local tmp = os.getenv("TMPDIR") or "/tmp"
 local out = ("%s/qs_t_files_%d.safetensors"):format(tmp, math.floor(qs.clock() * 1e6) % 1000000)
