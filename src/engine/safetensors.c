@@ -85,6 +85,23 @@ static const char *show(const char *s, char *buf)
 
 /* ---- header ------------------------------------------------------------- */
 
+/* Refuse JSON text whose parse tree would be too large: every value but
+ * the first follows a ',' or opens with '{' or '[' (counted in strings
+ * too: an upper bound), and Jansson spends 40 to 150 bytes a value. */
+static qs_status check_values(const char *js, size_t n, const char *path,
+			      qs_error *err)
+{
+	size_t k = 0;
+	for (size_t i = 0; i < n; i++)
+		k += js[i] == ',' || js[i] == '{' || js[i] == '[';
+	if (k > QS_SAFETENSORS_MAX_VALUES)
+		return qs_fail(err, QS_EFORMAT,
+			       "%s: JSON of about %zu values, more than the "
+			       "limit of %d (about 250000 tensors)",
+			       path, k, QS_SAFETENSORS_MAX_VALUES);
+	return QS_OK;
+}
+
 typedef struct header {
 	json_t *root;
 	uint64_t data_start; /* 8 + N */
@@ -133,6 +150,11 @@ static qs_status read_header(int fd, const char *path, uint64_t fsize,
 		return qs_fail(err, QS_EIO, "%s: cannot map the header: %s",
 			       path, strerror(errno));
 	json_error_t je;
+	qs_status cv = check_values((const char *)map + 8, (size_t)n, path, err);
+	if (cv < 0) {
+		munmap(map, (size_t)(8 + n));
+		return cv;
+	}
 	h->root = json_loadb((const char *)map + 8, (size_t)n,
 			     JSON_REJECT_DUPLICATES, &je);
 	munmap(map, (size_t)(8 + n));
@@ -464,6 +486,11 @@ static qs_status read_index(const char *path, index_t *ix, qs_error *err)
 		return qs_fail(err, QS_EIO, "%s: cannot map: %s", path,
 			       strerror(errno));
 	json_error_t je;
+	qs_status cv = check_values(map, (size_t)fsize, path, err);
+	if (cv < 0) {
+		munmap(map, (size_t)fsize);
+		return cv;
+	}
 	ix->root = json_loadb(map, (size_t)fsize, JSON_REJECT_DUPLICATES, &je);
 	munmap(map, (size_t)fsize);
 	if (!ix->root)

@@ -28,6 +28,11 @@
 #define QS_SAFETENSORS_MAX_HEADER 100000000
 /* Limit on the size of a model.safetensors.index.json file (bytes). */
 #define QS_SAFETENSORS_MAX_INDEX 100000000
+/* Limit on the JSON values of a header or index, counted before parsing
+ * as its ',' '{' '[' bytes: about 250,000 tensors, a parse tree of about
+ * 300 MB.  A 100 MB header of tensor entries (about 10^6 tensors, a
+ * 1.1 GB tree) is refused at once. */
+#define QS_SAFETENSORS_MAX_VALUES 2000000
 
 /* List the tensors of a .safetensors file (header only).  Errors name the
  * file and, for a bad entry, the tensor: header too large or past the end

@@ -186,6 +186,24 @@ static void hostile_safetensors(void)
 		fails(1, p, NULL, QS_EFORMAT, "bad JSON header",
 		      "deep nesting");
 	}
+	{
+		/* a header of 2,000,003 values: refused before parsing */
+		size_t k = 2000001;
+		char *many = malloc(2 * k + 16);
+		strcpy(many, "{\"a\":[");
+		char *q = many + strlen(many);
+		for (size_t i = 0; i < k; i++) {
+			*q++ = '0';
+			*q++ = ',';
+		}
+		strcpy(q, "0]}");
+		p = st_file("many.safetensors", many, 0);
+		free(many);
+		fails(1, p, NULL, QS_EFORMAT,
+		      "JSON of about 2000003 values, more than the limit of "
+		      "2000000",
+		      "a header of too many values");
+	}
 	p = st_file("meta.safetensors", "{\"__metadata__\":[1]}", 0);
 	fails(1, p, NULL, QS_EFORMAT, "\"__metadata__\" is not an object",
 	      "bad __metadata__");
@@ -498,7 +516,7 @@ int main(void)
 		printf("1..0 # SKIP cannot make a temporary directory\n");
 		return 0;
 	}
-	tap_plan(56);
+	tap_plan(57);
 	bomb(); /* first: it measures the peak resident size */
 	hostile_safetensors();
 	hostile_npz();
