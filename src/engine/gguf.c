@@ -50,6 +50,12 @@ static const gtype *find_gtype(uint32_t id)
 	return NULL;
 }
 
+/* More tensors than this are refused; only the first MAX_META keys are
+ * kept as metadata (llama.cpp files hold a few thousand tensors and a few
+ * dozen keys). */
+#define MAX_TENSORS 1000000
+#define MAX_META 10000
+
 /* Metadata value types (gguf_type). */
 enum {
 	G_U8,
@@ -209,6 +215,11 @@ static qs_status parse_head(gfile *g, const char *path, qs_file_builder *b,
 	}
 	g->ntensors = rd(&c, 8);
 	uint64_t nkv = rd(&c, 8);
+	if (g->ntensors > MAX_TENSORS)
+		return qs_fail(err, QS_EUNSUPPORTED,
+			       "%s: %llu tensors, more than the limit of %d",
+			       path, (unsigned long long)g->ntensors,
+			       MAX_TENSORS);
 	g->alignment = 32;
 	for (uint64_t i = 0; i < nkv && !c.bad; i++) {
 		uint64_t kl;
@@ -280,7 +291,7 @@ static qs_status parse_head(gfile *g, const char *path, qs_file_builder *b,
 		}
 		if (c.bad)
 			break;
-		if (b && vs && kl < 256 && vl < 4096 &&
+		if (b && vs && kl < 256 && vl < 4096 && i < MAX_META &&
 		    !memchr(k, 0, (size_t)kl) && !memchr(vs, 0, (size_t)vl)) {
 			char kb[256], *vb = malloc((size_t)vl + 1);
 			if (!vb)

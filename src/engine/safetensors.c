@@ -150,7 +150,8 @@ static qs_status read_header(int fd, const char *path, uint64_t fsize,
 		return qs_fail(err, QS_EIO, "%s: cannot map the header: %s",
 			       path, strerror(errno));
 	json_error_t je;
-	qs_status cv = check_values((const char *)map + 8, (size_t)n, path, err);
+	qs_status cv =
+	    check_values((const char *)map + 8, (size_t)n, path, err);
 	if (cv < 0) {
 		munmap(map, (size_t)(8 + n));
 		return cv;
