@@ -45,7 +45,8 @@ end
 -- The result of one check; extra is printed as a diagnostic on failure.
 function M.ok(cond, name, extra)
   count = count + 1
-  name = name and (" - " .. tostring(name):gsub("\n", " ")) or ""
+  -- one line; '#' escaped so that no name reads as a TAP directive
+  name = name and (" - " .. tostring(name):gsub("\n", " "):gsub("#", "\\#")) or ""
   if cond then
     io.write("ok ", count, name, "\n")
   else
