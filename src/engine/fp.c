@@ -783,6 +783,22 @@ static void run_chunk(const qs_fpfmt *f, const kconst *k, const float *x,
 	}
 }
 
+/* How run_chunk applies a scale: SC_MUL with an exact reciprocal for
+ * powers of two (same result as dividing), else SC_DIV. */
+static int scale_mode(float scale, float *inv)
+{
+	int e;
+	*inv = 1.0f;
+	if (frexpf(scale, &e) == 0.5f) {
+		float r = 1.0f / scale; /* exact when finite: 2^(1-e) */
+		if (!isinf(r)) {
+			*inv = r;
+			return SC_MUL;
+		}
+	}
+	return SC_DIV;
+}
+
 qs_status qs_fp_quantize(const qs_fpfmt *f, const float *x, int64_t n,
 			 float scale, qs_rounding r, uint64_t seed,
 			 int64_t idx0, float *y, uint16_t *codes,
@@ -800,14 +816,8 @@ qs_status qs_fp_quantize(const qs_fpfmt *f, const float *x, int64_t n,
 			       (int)r);
 	kconst k;
 	kconst_init(&k, f);
-	int sc = SC_DIV;
-	float inv = 1.0f;
-	int e;
-	if (frexpf(scale, &e) == 0.5f) {
-		inv = 1.0f / scale; /* exact when finite: 2^(1-e) */
-		if (!isinf(inv))
-			sc = SC_MUL;
-	}
+	float inv;
+	int sc = scale_mode(scale, &inv);
 	int64_t nchunk = (n + CHUNK - 1) / CHUNK;
 	int64_t c0 = 0, c1 = 0, c2 = 0, c3 = 0, c4 = 0, c5 = 0;
 #ifdef _OPENMP
@@ -821,6 +831,83 @@ qs_status qs_fp_quantize(const qs_fpfmt *f, const float *x, int64_t n,
 		run_chunk(f, &k, x + o, len, sc, scale, inv, r, seed,
 			  (uint64_t)idx0 + (uint64_t)o, y ? y + o : NULL,
 			  codes ? codes + o : NULL, cnt);
+		c0 += cnt[0];
+		c1 += cnt[1];
+		c2 += cnt[2];
+		c3 += cnt[3];
+		c4 += cnt[4];
+		c5 += cnt[5];
+	}
+	if (counts) {
+		counts->underflow += c0;
+		counts->subnormal += c1;
+		counts->overflow += c2;
+		counts->saturated += c3;
+		counts->nan += c4;
+		counts->inf += c5;
+	}
+	return QS_OK;
+}
+
+qs_status qs_fp_quantize_blocks(const qs_fpfmt *f, const float *x,
+				int64_t n, int64_t block, const float *scales,
+				qs_rounding r, uint64_t seed, int64_t idx0,
+				float *y, uint16_t *codes,
+				qs_fp_counts *counts, qs_error *err)
+{
+	if (n < 0)
+		return qs_fail(err, QS_EINVAL, "n: %lld, need >= 0",
+			       (long long)n);
+	if (block < 1)
+		return qs_fail(err, QS_EINVAL, "block: %lld, need >= 1",
+			       (long long)block);
+	if ((unsigned)r >= QS_ROUND_COUNT)
+		return qs_fail(err, QS_EINVAL, "rounding: %d out of range",
+			       (int)r);
+	int64_t nb = (n + block - 1) / block;
+	for (int64_t b = 0; b < nb; b++)
+		if (!isnan(scales[b]) && (!(scales[b] > 0.0f) || isinf(scales[b])))
+			return qs_fail(err, QS_EINVAL,
+				       "scales[%lld]: %g, need a finite value "
+				       "> 0 or NaN",
+				       (long long)b, (double)scales[b]);
+	kconst k;
+	kconst_init(&k, f);
+	uint32_t nanc = f->special == QS_FP_NONE   ? 0
+			: f->special == QS_FP_FNUZ ? 1u << (f->bits - 1)
+						   : f->nan_code;
+	/* groups of whole blocks, about CHUNK elements each */
+	int64_t per = block >= CHUNK ? 1 : CHUNK / block;
+	int64_t ngroup = (nb + per - 1) / per;
+	int64_t c0 = 0, c1 = 0, c2 = 0, c3 = 0, c4 = 0, c5 = 0;
+#ifdef _OPENMP
+#pragma omp parallel for schedule(static) if (ngroup > 1) \
+	reduction(+ : c0, c1, c2, c3, c4, c5)
+#endif
+	for (int64_t g = 0; g < ngroup; g++) {
+		int64_t cnt[6] = {0, 0, 0, 0, 0, 0};
+		int64_t bend = (g + 1) * per < nb ? (g + 1) * per : nb;
+		for (int64_t b = g * per; b < bend; b++) {
+			int64_t o = b * block;
+			int64_t len = n - o < block ? n - o : block;
+			float sc = scales[b];
+			if (isnan(sc)) {
+				for (int64_t i = 0; i < len; i++) {
+					if (y)
+						y[o + i] = NAN;
+					if (codes)
+						codes[o + i] = (uint16_t)nanc;
+				}
+				cnt[4] += len;
+				continue;
+			}
+			float inv;
+			int mode = scale_mode(sc, &inv);
+			run_chunk(f, &k, x + o, len, mode, sc, inv, r, seed,
+				  (uint64_t)idx0 + (uint64_t)o,
+				  y ? y + o : NULL, codes ? codes + o : NULL,
+				  cnt);
+		}
 		c0 += cnt[0];
 		c1 += cnt[1];
 		c2 += cnt[2];

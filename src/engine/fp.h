@@ -125,6 +125,16 @@ qs_status qs_fp_quantize(const qs_fpfmt *f, const float *x, int64_t n,
 			 int64_t idx0, float *y, uint16_t *codes,
 			 qs_fp_counts *counts, qs_error *err);
 
+/* qs_fp_quantize with one scale per block of `block` elements:
+ * scales[b] for x[b*block ...], ceil(n/block) of them.  A NaN scale makes
+ * its block NaN (codes: the NaN code, 0 without one; y: NaN); other scales
+ * must be finite and > 0.  The block formats' element step. */
+qs_status qs_fp_quantize_blocks(const qs_fpfmt *f, const float *x,
+				int64_t n, int64_t block, const float *scales,
+				qs_rounding r, uint64_t seed, int64_t idx0,
+				float *y, uint16_t *codes,
+				qs_fp_counts *counts, qs_error *err);
+
 /* Encode the exact value x * 2^-e (no float rounding of the product):
  * the element step of block formats.  *ovf (may be NULL) is set to 1 when
  * a finite value overflowed (then the policy of f applied). */
