@@ -267,8 +267,11 @@ static int parse_custom(const char *s, qs_fpfmt *f, qs_status *st,
 			sp = (qs_fp_special)k;
 		} else if (n == 5 && !strncmp(s, "nosub", 5)) {
 			sub = 0;
-		} else if (s[0] == 'b' && n > 1) {
+		} else if (s[0] == 'b' && n >= 1) {
+			/* b<bias>, the bias may be negative: "b-2" */
 			long b = strtol(s + 1, &end, 10);
+			if (end > s + 1 && (*end == 0 || *end == '-'))
+				n = (size_t)(end - s);
 			if (end != s + n || b < -1000 || b > 1000) {
 				*st = qs_fail(err, QS_EINVAL,
 					      "format '%s': bad bias '%.*s'",
