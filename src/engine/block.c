@@ -501,8 +501,13 @@ static void mx_int8_group(const qs_blockfmt *f, const float *x, int64_t n,
 			continue;
 		}
 		int e = (int)sb - 127;
+		/* x 2^(6-e) and q 2^(e-6) as float products: exact powers of
+		 * two, so the same correctly rounded results as ldexpf */
+		float up = 6 - e <= 127 ? ldexpf(1.0f, 6 - e) : 0.0f;
+		float dn = ldexpf(1.0f, e - 6);
 		for (int64_t i = 0; i < len; i++) {
-			float v = ldexpf(x[o + i], 6 - e); /* exact but tiny */
+			float v = up != 0.0f ? x[o + i] * up
+					     : ldexpf(x[o + i], 6 - e);
 			float q = f->elem_round == QS_ROUND_AWAY ? roundf(v)
 								 : nearbyintf(v);
 			if (q > 127.0f || q < -127.0f) {
@@ -510,7 +515,7 @@ static void mx_int8_group(const qs_blockfmt *f, const float *x, int64_t n,
 				q = q > 0 ? 127.0f : -127.0f;
 			}
 			int qi = (int)q;
-			float yv = ldexpf((float)qi, e - 6);
+			float yv = (float)qi * dn;
 			c->zeroed += x[o + i] != 0.0f && qi == 0;
 			if (out->codes)
 				out->codes[o + i] = (uint8_t)(int8_t)qi;
@@ -589,7 +594,21 @@ static uint8_t nf4_code(float x, float recip)
 	if (s != s)
 		s = 0.0f;
 	s = s < -1.0f ? -1.0f : s > 1.0f ? 1.0f : s;
-	return (uint8_t)nearest_index(nf4_values, 16, s);
+	/* nearest_index with the bracket found by counting (branch-free) */
+	int hi = 0;
+	for (int t = 0; t < 16; t++)
+		hi += nf4_values[t] < s;
+	if (hi == 0)
+		return 0;
+	if (hi == 16)
+		return 15;
+	int lo = hi - 1;
+	float dl = fabsf(s - nf4_values[lo]), dh = fabsf(s - nf4_values[hi]);
+	int q = dh < dl ? hi : lo;
+	/* float32 ties with a lower code (almost never) go lower */
+	while (q == lo && lo > 0 && fabsf(s - nf4_values[lo - 1]) == dl)
+		q = --lo;
+	return (uint8_t)q;
 }
 
 static void nf4_group(const qs_blockfmt *f, const float *x, int64_t n,
@@ -726,7 +745,12 @@ static void ggml_group(const qs_blockfmt *f, const float *x, int64_t n,
 			scode = to_fp16(&h, d);
 			dd = qs_fp_decode(&h, scode);
 			for (int64_t j = 0; j < len; j++) {
-				int q = (int)roundf(xb[j] * id);
+				/* roundf (half away) without the libm call:
+				 * |x id| <= 127, the fraction is exact */
+				const float v = xb[j] * id;
+				int q = (int)v;
+				const float fr = v - (float)q;
+				q += (fr >= 0.5f) - (fr <= -0.5f);
 				float yv = (float)q * dd;
 				c->zeroed += xb[j] != 0.0f && yv == 0.0f;
 				if (out->codes)

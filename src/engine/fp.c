@@ -603,8 +603,8 @@ static void kconst_init(kconst *k, const qs_fpfmt *f)
  * exponent field, carries included. */
 static inline __attribute__((always_inline)) int
 kern(const kconst *k, const float *restrict x, int n, int sc, float scale,
-     float inv, qs_rounding r, int wc, float *restrict y,
-     uint32_t *restrict c, int32_t *cnt)
+     float inv, qs_rounding r, int wc, const uint32_t *restrict ku,
+     float *restrict y, uint32_t *restrict c, int32_t *cnt)
 {
 	/* locals: stores to y must not force reloads of *k */
 	const int32_t emin_b = k->emin_b, shift0 = k->shift0;
@@ -614,7 +614,8 @@ kern(const kconst *k, const float *restrict x, int n, int sc, float scale,
 	const uint32_t max_code = k->max_code, sshift = k->sshift;
 	const uint32_t fnuz = k->fnuz, ovf_sat = k->ovf_sat;
 	const uint32_t ovf_code = k->ovf_code, ovf_bits = k->ovf_bits;
-	const int directed = r == QS_ROUND_FLOOR || r == QS_ROUND_CEIL;
+	const int directed = r == QS_ROUND_FLOOR || r == QS_ROUND_CEIL ||
+			     r == QS_ROUND_STOCHASTIC;
 	int32_t under = 0, subn = 0, ovfc = 0, satc = 0, bigc = 0;
 	uint32_t anysp = 0;
 	for (int i = 0; i < n; i++) {
@@ -630,10 +631,27 @@ kern(const kconst *k, const float *restrict x, int n, int sc, float scale,
 		d = d > 0 ? d : 0;
 		d += flushadd & -(int32_t)(d > 0);
 		int32_t s = shift0 + d;
+		/* stochastic: a nonzero value more than 2^8 below the
+		 * smallest step needs the exact scalar comparison */
+		uint32_t far = (uint32_t)(s > 31) & (uint32_t)(a != 0) &
+			       (uint32_t)(r == QS_ROUND_STOCHASTIC);
 		s = s > 31 ? 31 : s;
 		uint32_t half = 1u << (s - 1);
 		uint32_t add, tz;
 		switch (r) {
+		case QS_ROUND_STOCHASTIC: {
+			/* up iff u < rem / 2^s with u = ku / 2^24, exactly:
+			 * ku < rem << (24 - s), or ku << (s - 24) < rem */
+			uint32_t rem = m & (half + half - 1u);
+			int32_t s1 = 24 - s, s2 = s - 24;
+			s1 = s1 > 0 ? s1 : 0;
+			s2 = s2 > 0 ? s2 : 0;
+			uint32_t up = s <= 24 ? (uint32_t)(ku[i] < (rem << s1))
+					      : (uint32_t)((ku[i] << s2) < rem);
+			add = ((half + half) & (0u - up)) - rem;
+			tz = 0;
+			break;
+		}
 		case QS_ROUND_AWAY:
 			add = half;
 			tz = 0;
@@ -666,7 +684,7 @@ kern(const kconst *k, const float *restrict x, int n, int sc, float scale,
 			uint32_t tiny = (uint32_t)(nq != 0) & (uint32_t)(s >= 25);
 			ym = (minp_bits & (0u - tiny)) | (ym & (tiny - 1u));
 		}
-		uint32_t sp = (uint32_t)(ex == 255);
+		uint32_t sp = (uint32_t)(ex == 255) | far;
 		uint32_t ovf = (ym > max_bits) & (sp ^ 1u);
 		uint32_t sat = ovf & (ovf_sat | tz);
 		uint32_t big = ovf & (sat ^ 1u); /* to Inf or NaN */
@@ -727,6 +745,32 @@ static void one(const qs_fpfmt *f, float xv, int sc, float scale, float inv,
 	cnt[5] += isinf(d) != 0;
 }
 
+/* The 24 random bits of qs_rand_u01(seed, index) (round.c: SplitMix64
+ * finalizer over a Weyl sequence), for vector lanes; u = bits * 2^-24. */
+static inline uint32_t rand24(uint64_t seed, uint64_t index)
+{
+	uint64_t z = seed + 0x9E3779B97F4A7C15ull * (index + 1);
+	z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+	z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+	z ^= z >> 31;
+	return (uint32_t)(z >> 40);
+}
+
+/* Does the kernel leave this lane to the scalar path?  Inf/NaN, and for
+ * the stochastic rule nonzero values far below the smallest step. */
+static int lane_special(const kconst *k, uint32_t b, qs_rounding r)
+{
+	uint32_t a = b & 0x7FFFFFFFu;
+	int32_t ex = (int32_t)(a >> 23);
+	if (ex == 255)
+		return 1;
+	if (r != QS_ROUND_STOCHASTIC || a == 0)
+		return 0;
+	int32_t d = k->emin_b - (ex > 1 ? ex : 1);
+	d = d > 0 ? d + k->flushadd : 0;
+	return k->shift0 + d > 31;
+}
+
 /* A run of up to CHUNK elements (idx: global index of x[0]). */
 QS_CLONES
 static void run_chunk(const qs_fpfmt *f, const kconst *k, const float *x,
@@ -736,25 +780,23 @@ static void run_chunk(const qs_fpfmt *f, const kconst *k, const float *x,
 {
 	float ybuf[BLK];
 	uint32_t c32buf[BLK];
+	uint32_t kbuf[BLK];
 	for (int64_t o = 0; o < n; o += BLK) {
 		int len = (int)(n - o < BLK ? n - o : BLK);
-		float *yo = y ? y + o : ybuf;
-		uint16_t *co = codes ? codes + o : (uint16_t *)c32buf;
 		const float *xo = x + o;
-		if (r == QS_ROUND_STOCHASTIC) {
-			for (int i = 0; i < len; i++) {
-				float u = qs_rand_u01(seed, idx + (uint64_t)o +
-								    (uint64_t)i);
-				one(f, xo[i], sc, scale, inv, r, u, yo + i,
-				    co + i, cnt);
-			}
-			continue;
-		}
+		/* y may alias x: the kernel's restrict lanes write apart */
+		int alias = y && y + o == xo;
+		float *yo = y && !alias ? y + o : ybuf;
+		uint16_t *co = codes ? codes + o : (uint16_t *)c32buf;
+		if (r == QS_ROUND_STOCHASTIC)
+			for (int i = 0; i < len; i++)
+				kbuf[i] = rand24(seed, idx + (uint64_t)o +
+							       (uint64_t)i);
 		int32_t c32[6] = {0, 0, 0, 0, 0, 0};
 		int sp;
 #define KCALL(R, S)                                                            \
-	(codes ? kern(k, xo, len, S, scale, inv, R, 1, yo, c32buf, c32)        \
-	       : kern(k, xo, len, S, scale, inv, R, 0, yo, c32buf, c32))
+	(codes ? kern(k, xo, len, S, scale, inv, R, 1, kbuf, yo, c32buf, c32)  \
+	       : kern(k, xo, len, S, scale, inv, R, 0, kbuf, yo, c32buf, c32))
 #define KCASE(R)                                                               \
 	case R:                                                                \
 		sp = sc == SC_DIV ? KCALL(R, SC_DIV) : KCALL(R, SC_MUL);       \
@@ -765,6 +807,7 @@ static void run_chunk(const qs_fpfmt *f, const kconst *k, const float *x,
 			KCASE(QS_ROUND_FLOOR)
 			KCASE(QS_ROUND_CEIL)
 			KCASE(QS_ROUND_TRUNC)
+			KCASE(QS_ROUND_STOCHASTIC)
 		default:
 			KCASE(QS_ROUND_NEAREST)
 		}
@@ -775,14 +818,19 @@ static void run_chunk(const qs_fpfmt *f, const kconst *k, const float *x,
 		if (codes) /* narrowing apart: fewer live registers above */
 			for (int i = 0; i < len; i++)
 				co[i] = (uint16_t)c32buf[i];
-		if (!sp)
-			continue;
-		for (int i = 0; i < len; i++) {
-			float v = sc == SC_DIV ? xo[i] / scale : xo[i] * inv;
-			if ((b_of(v) & 0x7F800000u) == 0x7F800000u)
-				one(f, xo[i], sc, scale, inv, r, 0.0f, yo + i,
-				    co + i, cnt);
-		}
+		if (sp)
+			for (int i = 0; i < len; i++) {
+				float v = sc == SC_DIV ? xo[i] / scale
+						       : xo[i] * inv;
+				if (lane_special(k, b_of(v), r))
+					one(f, xo[i], sc, scale, inv, r,
+					    r == QS_ROUND_STOCHASTIC
+						    ? (float)kbuf[i] * 0x1p-24f
+						    : 0.0f,
+					    yo + i, co + i, cnt);
+			}
+		if (alias)
+			memcpy(y + o, ybuf, (size_t)len * sizeof *ybuf);
 	}
 }
 
