@@ -371,6 +371,28 @@ static void test_kmeans_brute(void)
 		}
 	}
 	ok(bad == 0, "optimal = quadratic reference DP (n = 400, k = 2..35)");
+	/* large enough for the rows to be cut into pieces (threads) */
+	{
+		enum { N = 4500 };
+		static float x[N];
+		static double xs[N];
+		for (int i = 0; i < N; i++) {
+			x[i] = (float)(urand() * urand() * 10);
+			xs[i] = x[i];
+		}
+		qsort(xs, N, sizeof xs[0], cmpd);
+		qs_kmeans_opts o;
+		qs_kmeans_default(&o);
+		o.k = 4;
+		float c[4];
+		qs_kmeans_result r;
+		qs_codebook_kmeans(x, N, &o, c, NULL, NULL, &r, NULL);
+		double ref = ref_dp(xs, N, 4);
+		ok(r.points > 4100 && fabs(r.sse - ref) <= 1e-9 * ref,
+		   "optimal = reference DP on %lld points (rows in pieces): "
+		   "%.12g vs %.12g",
+		   (long long)r.points, r.sse, ref);
+	}
 	ok(lloyd_worse == 0, "no Lloyd run beats the optimum");
 }
 
