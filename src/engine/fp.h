@@ -111,9 +111,11 @@ uint32_t qs_fp_encode(const qs_fpfmt *f, float x, qs_rounding r, float u);
  * without subnormals that have E = 0 decode as +-0. */
 float qs_fp_decode(const qs_fpfmt *f, uint32_t code);
 
-/* y[i] = decode(encode(x[i] / scale)) * scale for i < n, in float32.
- * scale must be finite and > 0 (1 skips the division; a power of two is
- * applied as an exact reciprocal multiply, same result).  codes (n
+/* y[i] = decode(encode(x[i] / scale)) * scale for i < n, in float32
+ * (the quotient is a float32 division, as a fake-quantizing framework
+ * computes it).  scale must be finite and > 0; a power of two (1
+ * included) is applied as an exact reciprocal multiply, which gives the
+ * same result.  codes (n
  * uint16, may be NULL) receive the codes, y (may be NULL, may alias x)
  * the values, counts (may be NULL) are added to.  NaN inputs give NaN in
  * y even for NONE formats (their code is 0).  The stochastic rule draws
