@@ -585,30 +585,53 @@ static void nvfp4_group(const qs_blockfmt *f, const float *x, int64_t n,
 
 /* ---- NF4 ------------------------------------------------------------------------ */
 
-/* bitsandbytes default backend: scaled = clamp(x * (1/absmax), -1, 1),
- * code = argmin |scaled - nf4| (first index on ties).  0 * (1/0) is taken
- * as 0, so an all-zero block gets code 7 (0.0). */
-static uint8_t nf4_code(float x, float recip)
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && \
+	!defined(__SANITIZE_ADDRESS__)
+#define QS_CLONES                                                              \
+	__attribute__((target_clones("avx2", "default"),                      \
+		       optimize("tree-vectorize", "vect-cost-model=dynamic")))
+#else
+#define QS_CLONES
+#endif
+
+/* NF4 codes of one block, bitsandbytes default backend: scaled =
+ * clamp(x * (1/absmax), -1, 1), code = argmin |scaled - nf4| in float32,
+ * first index on ties (an exact midpoint goes to the lower code).  0 *
+ * (1/0) is taken as 0, so an all-zero block gets code 7 (0.0).  The code
+ * values below each scaled value are counted in vector lanes; the float32
+ * argmin is then one of the two neighbours (ties rarely reach further). */
+QS_CLONES
+static void nf4_codes(const float *restrict x, int len, float recip,
+		      uint8_t *restrict q)
 {
-	float s = x * recip;
-	if (s != s)
-		s = 0.0f;
-	s = s < -1.0f ? -1.0f : s > 1.0f ? 1.0f : s;
-	/* nearest_index with the bracket found by counting (branch-free) */
-	int hi = 0;
-	for (int t = 0; t < 16; t++)
-		hi += nf4_values[t] < s;
-	if (hi == 0)
-		return 0;
-	if (hi == 16)
-		return 15;
-	int lo = hi - 1;
-	float dl = fabsf(s - nf4_values[lo]), dh = fabsf(s - nf4_values[hi]);
-	int q = dh < dl ? hi : lo;
-	/* float32 ties with a lower code (almost never) go lower */
-	while (q == lo && lo > 0 && fabsf(s - nf4_values[lo - 1]) == dl)
-		q = --lo;
-	return (uint8_t)q;
+	float s[MAXBLOCK];
+	int32_t hi[MAXBLOCK];
+	for (int i = 0; i < len; i++) {
+		float v = x[i] * recip;
+		v = v != v ? 0.0f : v;
+		v = v < -1.0f ? -1.0f : v;
+		s[i] = v > 1.0f ? 1.0f : v;
+		hi[i] = 0;
+	}
+	for (int t = 0; t < 16; t++) {
+		const float cv = nf4_values[t];
+		for (int i = 0; i < len; i++)
+			hi[i] += cv < s[i];
+	}
+	for (int i = 0; i < len; i++) {
+		int h = hi[i];
+		if (h == 0 || h == 16) {
+			q[i] = (uint8_t)(h ? 15 : 0);
+			continue;
+		}
+		float v = s[i];
+		int lo = h - 1;
+		float dl = fabsf(v - nf4_values[lo]), dh = fabsf(v - nf4_values[h]);
+		int c = dh < dl ? h : lo;
+		while (c == lo && lo > 0 && fabsf(v - nf4_values[lo - 1]) == dl)
+			c = --lo;
+		q[i] = (uint8_t)c;
+	}
 }
 
 static void nf4_group(const qs_blockfmt *f, const float *x, int64_t n,
@@ -623,12 +646,12 @@ static void nf4_group(const qs_blockfmt *f, const float *x, int64_t n,
 		absmax[b] = am;
 		int bad = isnan(am) || isinf(am);
 		c->nan_blocks += bad;
-		float recip = 1.0f / am;
-		for (int64_t i = 0; i < len; i++) {
-			uint8_t q = bad ? 7 : nf4_code(x[o + i], recip);
-			if (out->codes)
-				out->codes[o + i] = q;
-		}
+		if (!out->codes)
+			continue; /* recomputed with the values */
+		if (bad)
+			memset(out->codes + o, 7, (size_t)len);
+		else
+			nf4_codes(x + o, (int)len, 1.0f / am, out->codes + o);
 	}
 }
 
@@ -643,12 +666,14 @@ static void nf4_dequant(const qs_blockfmt *f, const float *x, int64_t n,
 		int64_t len = n - o < bs ? n - o : bs;
 		float a = am[b];
 		int bad = isnan(a) || isinf(a);
-		float recip = 1.0f / a;
+		uint8_t qb[MAXBLOCK];
+		const uint8_t *qs = out->codes ? out->codes + o : qb;
+		if (!out->codes && !bad) /* codes from the block's own absmax */
+			nf4_codes(x + o, (int)len, 1.0f / absmax_nan(x + o, len),
+				  qb);
 		for (int64_t i = 0; i < len; i++) {
 			float xv = x[o + i];
-			uint8_t q = out->codes ? out->codes[o + i]
-			      : bad	   ? 7
-					   : nf4_code(xv, recip);
+			uint8_t q = bad ? 7 : qs[i];
 			float yv = bad ? NAN : nf4_values[q] * a;
 			c->zeroed += xv != 0.0f && !isnan(xv) && yv == 0.0f;
 			if (out->y)
