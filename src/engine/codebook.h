@@ -70,8 +70,9 @@ typedef struct qs_kmeans_opts {
 			      * init runs none (it is a fixed point). */
 	uint64_t seed;       /* random and k-means++ draws */
 	int64_t max_cells;   /* optimal: exact while distinct values * k
-			      * <= max_cells (default 2^25), else the DP runs
-			      * on groups of consecutive sorted values */
+			      * <= max_cells (default 2^25: 128 MB of back
+			      * pointers), else the DP runs on groups of
+			      * consecutive sorted values; <= 0: never group */
 } qs_kmeans_opts;
 
 typedef struct qs_kmeans_result {
