@@ -479,7 +479,8 @@ static int l_quantize(lua_State *L)
 	qs_error err;
 	lq->q = qs_quantize(t, &s, &err);
 	if (!lq->q)
-		return luaL_error(L, "%s", err.msg);
+		return err.code == QS_EINVAL ? luaL_argerror(L, 2, err.msg)
+					     : luaL_error(L, "%s", err.msg);
 	return 1;
 }
 

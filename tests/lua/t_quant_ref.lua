@@ -3,7 +3,7 @@
 -- per case, the scales, zero points and calibrated ranges bit for bit
 -- (q.* and qs.calibrate), every code and dequantized float32 value (or an
 -- FNV-1a checksum of them for the 70007-element input), q.bits, the NaN/Inf
--- counts, and the metrics of qs.error to 1e-9 relative, both for q and for
+-- counts, and the metrics of qs.error to 1e-6 relative (the engine sums in float lanes flushed to double; docs/architecture.md), both for q and for
 -- the dequantized tensor.
 local tap = require "tap"
 local top = assert(os.getenv("top_srcdir"), "top_srcdir is not set")
@@ -181,7 +181,7 @@ local function check_metrics(e, c, clipped_override)
   local bad = {}
   for _, k in ipairs(METRICS) do
     local want = clipped_override and k == "clipped" and 0 or num(c[k])
-    if not rel_ok(e[k], want, 1e-9) then
+    if not rel_ok(e[k], want, 1e-6) then
       bad[#bad + 1] = ("%s: got %s, want %s"):format(k, show(e[k]), show(want))
     end
   end
@@ -225,12 +225,12 @@ for _, c in ipairs(cases) do
     tap.ok(st.nan == tonumber(c.nan) and st.inf == tonumber(c.inf), name .. ": NaN and Inf counted",
       ("stats: nan %s inf %s, want %s %s"):format(tostring(st.nan), tostring(st.inf), c.nan, c.inf))
     local eg, e = pcall(qs.error, x, q)
-    tap.ok(eg and check_metrics(e, c), name .. ": qs.error(x, q) metrics to 1e-9",
+    tap.ok(eg and check_metrics(e, c), name .. ": qs.error(x, q) metrics to 1e-6",
       select(2, check_metrics(eg and e or nil, c)))
     if dg then
       local eg2, e2 = pcall(qs.error, x, y)
       tap.ok(eg2 and check_metrics(e2, c, true),
-        name .. ": qs.error(x, dequantized) metrics to 1e-9, nothing clipped",
+        name .. ": qs.error(x, dequantized) metrics to 1e-6, nothing clipped",
         select(2, check_metrics(eg2 and e2 or nil, c, true)))
     else
       tap.skip("no dequantized tensor")
