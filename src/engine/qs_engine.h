@@ -4,10 +4,19 @@
 #ifndef QS_ENGINE_QS_ENGINE_H
 #define QS_ENGINE_QS_ENGINE_H
 
+#include "block.h"
 #include "calib.h"
+#include "codebook.h"
+#include "file.h"
+#include "fixed.h"
+#include "fp.h"
+#include "hist.h"
+#include "matmul.h"
 #include "metrics.h"
 #include "npy.h"
+#include "observer.h"
 #include "parallel.h"
+#include "preset.h"
 #include "qs_error.h"
 #include "quant.h"
 #include "round.h"

@@ -14,6 +14,8 @@ get() { echo "$1" | awk -v k="$2" '$1 == k { for (i = 2; i <= NF; i++) if ($i ==
 getbw() { echo "$1" | awk -v k="$2" '$1 == k { print $2 }'; }
 bw=$(getbw "$one" read_bandwidth)
 f1=$(getbw "$one" int8_fused_pass)
+echo "== sweep: 50 x 1M float32, 4 methods x 6 bit widths, one thread"
+OMP_NUM_THREADS=1 QSCOPE_THREADS=1 QSCOPE_LUA_DIR="$src/lua" "$build/src/qscope" "$src/tests/bench/sweep_bench.lua" 1
 echo "== ratios"
 echo "fused int8 pass, one thread: $f1 GB/s = $(awk -v a="$f1" -v b="$bw" 'BEGIN{printf "%.2f", a/b}') x the measured read bandwidth ($bw GB/s)"
 if "$py" -c 'import numpy' 2>/dev/null; then
