@@ -61,7 +61,9 @@ int qs_preset_parse(const char *name, qs_preset *out)
 
 const char *qs_format_names(void)
 {
-	return "int8, uint8, intN, uintN (N = 2..16)";
+	return "int8, uint8, intN, uintN (N = 2..16), fp16, bf16, fp8_e4m3, "
+	       "fp8_e5m2, fp8_e4m3fnuz, fp8_e5m2fnuz, fp6_e2m3, fp6_e3m2, "
+	       "fp4_e2m1, fpE<e>M<m>";
 }
 
 void qs_spec_default(qs_spec *s)
@@ -81,6 +83,18 @@ qs_status qs_spec_set_format(qs_spec *s, const char *name, qs_error *err)
 {
 	const char *p = name;
 	int uns = 0;
+	if (strncmp(p, "fp", 2) == 0 || strcmp(p, "bf16") == 0) {
+		qs_fpfmt f;
+		if (strlen(name) >= sizeof s->format ||
+		    qs_fpfmt_lookup(name, &f, NULL) < 0)
+			goto bad;
+		strcpy(s->format, name);
+		s->is_float = 1;
+		s->fp = f;
+		s->bits = f.bits;
+		s->is_unsigned = 0;
+		return QS_OK;
+	}
 	if (strncmp(p, "uint", 4) == 0) {
 		uns = 1;
 		p += 4;
@@ -100,6 +114,7 @@ qs_status qs_spec_set_format(qs_spec *s, const char *name, qs_error *err)
 	strcpy(s->format, name);
 	s->bits = (int)n;
 	s->is_unsigned = uns;
+	s->is_float = 0;
 	return QS_OK;
 bad:
 	return qs_fail(err, QS_EINVAL, "unknown format '%s' (accepted: %s)",
@@ -110,6 +125,11 @@ bad:
 
 void qs_code_range(const qs_spec *s, int64_t *qmin, int64_t *qmax)
 {
+	if (s->is_float) { /* codes are bit patterns */
+		*qmin = 0;
+		*qmax = ((int64_t)1 << s->fp.bits) - 1;
+		return;
+	}
 	int64_t full = ((int64_t)1 << s->bits) - 1;
 	if (s->is_unsigned) {
 		*qmin = 0;
@@ -126,6 +146,17 @@ void qs_code_range(const qs_spec *s, int64_t *qmin, int64_t *qmax)
 void qs_qparams(const qs_spec *s, float lo, float hi, float *scale,
 		float *zero_point)
 {
+	if (s->is_float) {
+		/* amax onto the largest finite value; plain cast for "none" */
+		float amax = fabsf(lo) > fabsf(hi) ? fabsf(lo) : fabsf(hi);
+		float sc = s->calib.method == QS_CALIB_NONE ? 1.0f
+							    : amax / s->fp.max;
+		if (!(sc > 0.0f) || !isfinite(sc))
+			sc = 1.0f;
+		*scale = sc;
+		*zero_point = 0.0f;
+		return;
+	}
 	int64_t qmin, qmax;
 	qs_code_range(s, &qmin, &qmax);
 	float lo0 = lo < 0.0f ? lo : 0.0f; /* the range always holds 0 */
@@ -540,7 +571,7 @@ static qs_status make_layout(const qs_spec *s, const qs_tensor *t,
 
 static qs_status check_spec(const qs_spec *s, qs_error *err)
 {
-	if (s->bits < 2 || s->bits > 16)
+	if (!s->is_float && (s->bits < 2 || s->bits > 16))
 		return qs_fail(err, QS_EINVAL,
 			       "bits %d out of range (accepted: 2..16)",
 			       s->bits);
@@ -728,11 +759,77 @@ void qs_quant_free(qs_quant *q)
 	free(q);
 }
 
+/* Float formats: each run through fp.h's kernel into a chunk-sized
+ * scratch, then the error sums; codes (bit patterns) and dequantized
+ * values optional. */
+static qs_status float_chunk(const qs_quant *q, const layout *L,
+			     const float *x, int64_t a, int64_t b, float *yout,
+			     uint16_t *cout, qs_acc *acc, qs_error *err)
+{
+	float scratch[4096];
+	int64_t i = a;
+	while (i < b) {
+		int64_t end, p;
+		if (L->g == QS_GRAN_CHANNEL && L->inner == 1) {
+			p = i % L->nch;
+			end = i + 1;
+		} else {
+			p = run_at(L, i, &end);
+		}
+		if (end > b)
+			end = b;
+		for (int64_t j = i; j < end; j += 4096) {
+			int64_t m = end - j < 4096 ? end - j : 4096;
+			float *y = yout ? yout + (j - a) : scratch;
+			qs_fp_counts fc;
+			memset(&fc, 0, sizeof fc);
+			qs_status st = qs_fp_quantize(
+				&q->spec.fp, x + j, m, q->scale[p],
+				q->spec.rounding, q->spec.seed, j, y,
+				cout ? cout + (j - a) : NULL, &fc, err);
+			if (st < 0)
+				return st;
+			int64_t nan_in = acc->nan;
+			qs_acc_add(acc, x + j, y, (size_t)m);
+			nan_in = acc->nan - nan_in;
+			acc->underflow += fc.underflow;
+			acc->subnormal += fc.subnormal;
+			acc->overflow += fc.overflow;
+			acc->nan_out += fc.nan - nan_in;
+		}
+		i = end;
+	}
+	return QS_OK;
+}
+
+static qs_status float_pass(const qs_quant *q, const layout *L,
+			    const float *x, float *yout, uint16_t *cout,
+			    qs_acc *total, qs_error *err)
+{
+	int64_t n = q->size, nchunks = (n + CHUNK - 1) / CHUNK;
+	qs_acc_init(total);
+	qs_acc *part = calloc((size_t)(nchunks ? nchunks : 1), sizeof *part);
+	if (!part)
+		return qs_fail(err, QS_ENOMEM, "out of memory");
+	qs_status st = QS_OK;
+	for (int64_t c = 0; c < nchunks && st == QS_OK; c++) {
+		int64_t a = c * CHUNK, b = a + CHUNK < n ? a + CHUNK : n;
+		st = float_chunk(q, L, x, a, b, yout ? yout + a : NULL,
+				 cout ? cout + a : NULL, &part[c], err);
+	}
+	for (int64_t c = 0; c < nchunks; c++)
+		qs_acc_merge(total, &part[c]);
+	free(part);
+	return st;
+}
+
 /* The fused pass over all chunks, optionally writing outputs. */
 static qs_status fused_pass(const qs_quant *q, const layout *L,
 			    const float *x, float *qout, float *yout,
 			    qs_acc *total, qs_error *err)
 {
+	if (q->spec.is_float)
+		return float_pass(q, L, x, yout, NULL, total, err);
 	int64_t n = q->size, nchunks = (n + CHUNK - 1) / CHUNK;
 	qs_acc_init(total);
 	if (nchunks <= 1) {
@@ -820,9 +917,12 @@ qs_quant *qs_quantize(qs_tensor *t, const qs_spec *spec, qs_error *err)
 		return NULL;
 	}
 	qs_acc_finish(&acc, &q->metrics);
-	double side = 32.0 + (spec->scheme == QS_SCHEME_ASYMMETRIC
+	double side = 32.0 + (spec->scheme == QS_SCHEME_ASYMMETRIC &&
+					      !spec->is_float
 				      ? (double)spec->bits
 				      : 0.0);
+	if (spec->is_float && spec->calib.method == QS_CALIB_NONE)
+		side = 0.0; /* a plain cast stores no scale */
 	q->bits = (double)spec->bits +
 		  (q->size ? (double)q->nparams * side / (double)q->size : 0.0);
 	return q;
@@ -866,6 +966,31 @@ qs_tensor *qs_quant_codes(const qs_quant *q, qs_tensor *t, qs_error *err)
 	const float *x = source(q, t, err);
 	if (!x)
 		return NULL;
+	if (q->spec.is_float) {
+		qs_tensor *out = qs_tensor_new(q->spec.fp.bits <= 8 ? QS_DT_U8
+								    : QS_DT_U16,
+					       q->ndim, q->shape, err);
+		uint16_t *c16 = malloc((size_t)(q->size ? q->size : 1) * 2);
+		layout L;
+		rebuild_layout(q, &L);
+		qs_acc acc;
+		if (!out || !c16 ||
+		    float_pass(q, &L, x, NULL, c16, &acc, err) < 0) {
+			if (out && !c16)
+				qs_fail(err, QS_ENOMEM, "out of memory");
+			qs_tensor_free(out);
+			free(c16);
+			return NULL;
+		}
+		for (int64_t i = 0; i < q->size; i++) {
+			if (out->dtype == QS_DT_U8)
+				((uint8_t *)out->data)[i] = (uint8_t)c16[i];
+			else
+				((uint16_t *)out->data)[i] = c16[i];
+		}
+		free(c16);
+		return out;
+	}
 	qs_dtype dt = q->spec.bits <= 8
 			      ? (q->spec.is_unsigned ? QS_DT_U8 : QS_DT_I8)
 			      : (q->spec.is_unsigned ? QS_DT_U16 : QS_DT_I16);
@@ -940,6 +1065,27 @@ qs_status qs_quant_param_metrics(const qs_quant *q, qs_tensor *t,
 		return qs_fail(err, QS_ENOMEM, "out of memory");
 	layout L;
 	rebuild_layout(q, &L);
+	if (q->spec.is_float) {
+		/* each parameter's runs through the float kernel */
+		int64_t i = 0;
+		qs_status st = QS_OK;
+		while (i < q->size && st == QS_OK) {
+			int64_t end, p;
+			if (L.g == QS_GRAN_CHANNEL && L.inner == 1) {
+				p = i % L.nch;
+				end = i + 1;
+			} else {
+				p = run_at(&L, i, &end);
+			}
+			st = float_chunk(q, &L, x, i, end, NULL, NULL, &acc[p],
+					 err);
+			i = end;
+		}
+		for (size_t p = 0; p < np; p++)
+			qs_acc_finish(&acc[p], &out[p]);
+		free(acc);
+		return st;
+	}
 	kargs k = {.qmin = (float)q->qmin, .qmax = (float)q->qmax,
 		   .mode = q->spec.rounding, .seed = q->spec.seed};
 	int64_t i = 0;

@@ -16,6 +16,7 @@
 #include <stdint.h>
 
 #include "calib.h"
+#include "fp.h"
 #include "metrics.h"
 #include "qs_error.h"
 #include "round.h"
@@ -39,8 +40,10 @@ typedef enum qs_preset {
 } qs_preset;
 
 typedef struct qs_spec {
-	char format[32];    /* "int8", "uint4", ... as given */
-	int bits;           /* 2..16 */
+	char format[40];    /* "int8", "uint4", "fp8_e4m3", ... as given */
+	int bits;           /* 2..16 (storage bits of a float format) */
+	int is_float;       /* an element-wise float format (fp) */
+	qs_fpfmt fp;        /* its definition when is_float */
 	int is_unsigned;
 	qs_scheme scheme;
 	int narrow;         /* symmetric: [-(2^(N-1)-1), 2^(N-1)-1] */
@@ -55,7 +58,10 @@ typedef struct qs_spec {
 
 /* Defaults: int8, symmetric, tensor, minmax, nearest, axis 0, group 128. */
 void qs_spec_default(qs_spec *s);
-/* Set the format from its name ("int8", "uintN" for N = 2..16). */
+/* Set the format from its name: "int8", "uintN" for N = 2..16, or a float
+ * format of fp.h ("fp16", "bf16", "fp8_e4m3", "fpE3M4", ...).  Float
+ * formats scale the calibrated amax to the format's largest finite value
+ * (calib "none": a plain cast, scale 1). */
 qs_status qs_spec_set_format(qs_spec *s, const char *name, qs_error *err);
 /* Accepted format names, for error messages. */
 const char *qs_format_names(void);

@@ -16,7 +16,7 @@ static const char *const spec_keys[] = {
 	"format", "scheme",  "narrow",   "granularity", "axis",
 	"group",  "calib",   "rounding", "seed",        "preset",
 	"percentile", "bins", "c",       "batches",     "lo",
-	"hi",     "amax",    "prior",    NULL,
+	"hi",     "amax",    "prior",    "overflow", NULL,
 };
 
 static void key_list(lua_State *L, const char *const *keys)
@@ -96,6 +96,13 @@ static int opt_bool(lua_State *L, int arg, const char *key, int *out)
 	return have;
 }
 
+static int has_key(lua_State *L, int arg, const char *key)
+{
+	int t = lua_getfield(L, arg, key) != LUA_TNIL;
+	lua_pop(L, 1);
+	return t;
+}
+
 /* Parse the spec table at arg (absent = defaults) into s. */
 static void check_spec(lua_State *L, int arg, qs_spec *s)
 {
@@ -165,6 +172,24 @@ static void check_spec(lua_State *L, int arg, qs_spec *s)
 			s->granularity = QS_GRAN_GROUP;
 		lua_pop(L, 1);
 	}
+	if ((v = opt_string(L, arg, "overflow"))) {
+		qs_fp_overflow o;
+		if (!s->is_float)
+			spec_error(L, arg, "spec.overflow applies to float "
+					   "formats, not %s%s",
+				   s->format, "");
+		if (qs_fp_overflow_parse(v, &o) < 0)
+			spec_error(L, arg,
+				   "unknown overflow '%s' (accepted: %s)", v,
+				   "saturate, satfinite, ieee");
+		s->fp.overflow = o;
+	}
+	/* fp16 and bf16 are plain casts unless a calibration is asked for */
+	if (s->is_float &&
+	    (strcmp(s->fp.name, "fp16") == 0 || strcmp(s->fp.name, "bf16") == 0) &&
+	    !has_key(L, arg, "calib") && !has_key(L, arg, "lo") &&
+	    !has_key(L, arg, "amax"))
+		s->calib.method = QS_CALIB_NONE;
 	if ((v = opt_string(L, arg, "calib")) &&
 	    qs_calib_parse(v, &s->calib.method) < 0)
 		spec_error(L, arg, "unknown calib '%s' (accepted: %s)", v,
@@ -316,6 +341,10 @@ static void push_metrics(lua_State *L, const qs_metrics *m)
 	I(n_clipped);
 	I(nan);
 	I(inf);
+	I(underflow);
+	I(subnormal);
+	I(overflow);
+	I(nan_out);
 #undef F
 #undef I
 }
