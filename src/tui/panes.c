@@ -596,7 +596,21 @@ void pane_stats(const pane_theme *th, pane_rect r, const wb_tensor *t,
 	}
 	pane_title(th, r, "Tensor", "");
 	y++;
-	put(y++, x, w, th->bold, t->name);
+	{
+		/* a long path keeps its end (the file name) visible */
+		const char *nm = t->name ? t->name : "";
+		size_t len = strlen(nm);
+		if (w > 4 && len > (size_t)w) {
+			const char *tail = nm + len - (size_t)(w - 1);
+			while ((*tail & 0xC0) == 0x80)
+				tail++;
+			snprintf(b, sizeof b, "%s%s", th->utf8 ? "…" : "<",
+				 tail);
+			put(y++, x, w, th->bold, b);
+		} else {
+			put(y++, x, w, th->bold, nm);
+		}
+	}
 	int brief = r.h < 17;
 	shape_text(b, sizeof b, t->t);
 	int k = put(y, x, w, th->text, b);
