@@ -7,6 +7,7 @@
  * rl_point is a byte offset. */
 #include "config.h"
 #include "tui/lineedit.h"
+#include "tui/complete.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -163,64 +164,6 @@ static void on_line(char *line)
 	hooks.line(hooks.ud, line);
 }
 
-/* ---- completion (as in the plain REPL) ------------------------------ */
-
-static char **found;
-static size_t nfound, capfound;
-
-static void add_found(void *ud, const char *m)
-{
-	(void)ud;
-	if (nfound + 1 >= capfound) {
-		size_t nc = capfound ? capfound * 2 : 16;
-		char **nm = realloc(found, nc * sizeof *nm);
-		if (!nm)
-			return;
-		found = nm;
-		capfound = nc;
-	}
-	found[nfound] = strdup(m);
-	if (found[nfound])
-		nfound++;
-}
-
-static char *name_gen(const char *text, int state)
-{
-	static size_t i;
-	if (!state) {
-		for (size_t k = 0; k < nfound; k++)
-			free(found[k]);
-		nfound = 0;
-		qs_lua_complete(le_Q, text, add_found, NULL);
-		i = 0;
-	}
-	return i < nfound ? strdup(found[i++]) : NULL;
-}
-
-static int in_string(int start)
-{
-	int q = 0;
-	for (int i = 0; i < start; i++) {
-		char c = rl_line_buffer[i];
-		if (q && c == '\\')
-			i++;
-		else if (!q && (c == '"' || c == '\''))
-			q = c;
-		else if (q && c == q)
-			q = 0;
-	}
-	return q != 0;
-}
-
-static char **complete(const char *text, int start, int end)
-{
-	(void)end;
-	if (in_string(start))
-		return NULL; /* file names */
-	rl_attempted_completion_over = 1;
-	return rl_completion_matches(text, name_gen);
-}
-
 /* Readline lists matches: show them in the output pane instead. */
 static void show_matches(char **matches, int n, int maxlen)
 {
@@ -279,10 +222,8 @@ void le_init(WINDOW *win, qs_lua *Q, const le_hooks *h,
 	rl_input_available_hook = input_available;
 	rl_redisplay_function = redisplay;
 	rl_outstream = devnull ? devnull : stderr;
-	rl_attempted_completion_function = complete;
+	qs_complete_install(le_Q);
 	rl_completion_display_matches_hook = show_matches;
-	rl_basic_word_break_characters = " \t\n\"'`@$><=;|&{(,+-*/%^~#[]";
-	rl_completer_quote_characters = "\"'";
 	rl_initialize();
 	rl_variable_bind("bell-style", "none");
 	/* F1 and PgUp/PgDn in xterm, screen/tmux and the Linux console */
@@ -351,11 +292,7 @@ void le_shutdown(void)
 		stifle_history(1000);
 		write_history(history_file);
 	}
-	for (size_t k = 0; k < nfound; k++)
-		free(found[k]);
-	free(found);
-	found = NULL;
-	nfound = capfound = 0;
+	qs_complete_free();
 	free(prompt);
 	prompt = NULL;
 	if (devnull)

@@ -4,6 +4,7 @@
 #define _POSIX_C_SOURCE 200809L
 #include "config.h"
 #include "tui/repl.h"
+#include "tui/complete.h"
 
 #include <errno.h>
 #include <poll.h>
@@ -71,63 +72,6 @@ static void on_line(char *line)
 		rl_callback_handler_install(prompt(), on_line);
 }
 
-/* Tab completion: qs.* / Lua names; inside a string, file names. */
-static char **matches;
-static size_t nmatch, capmatch;
-
-static void add_match(void *ud, const char *m)
-{
-	(void)ud;
-	if (nmatch + 1 >= capmatch) {
-		size_t nc = capmatch ? capmatch * 2 : 16;
-		char **nm = realloc(matches, nc * sizeof *nm);
-		if (!nm)
-			return;
-		matches = nm;
-		capmatch = nc;
-	}
-	matches[nmatch] = strdup(m);
-	if (matches[nmatch])
-		nmatch++;
-}
-
-static char *name_gen(const char *text, int state)
-{
-	static size_t i;
-	if (!state) {
-		for (size_t k = 0; k < nmatch; k++)
-			free(matches[k]);
-		nmatch = 0;
-		qs_lua_complete(repl_Q, text, add_match, NULL);
-		i = 0;
-	}
-	return i < nmatch ? strdup(matches[i++]) : NULL;
-}
-
-static int in_string(int start)
-{
-	int q = 0;
-	for (int i = 0; i < start; i++) {
-		char c = rl_line_buffer[i];
-		if (q && c == '\\')
-			i++;
-		else if (!q && (c == '"' || c == '\''))
-			q = c;
-		else if (q && c == q)
-			q = 0;
-	}
-	return q != 0;
-}
-
-static char **complete(const char *text, int start, int end)
-{
-	(void)end;
-	if (in_string(start))
-		return NULL; /* readline's default: file names */
-	rl_attempted_completion_over = 1;
-	return rl_completion_matches(text, name_gen);
-}
-
 int qs_repl_plain(qs_lua *Q)
 {
 	repl_Q = Q;
@@ -140,9 +84,7 @@ int qs_repl_plain(qs_lua *Q)
 
 	rl_readline_name = "qscope";
 	rl_catch_signals = 0;
-	rl_attempted_completion_function = complete;
-	rl_basic_word_break_characters = " \t\n\"'`@$><=;|&{(,+-*/%^~#[]";
-	rl_completer_quote_characters = "\"'";
+	qs_complete_install(Q);
 	const char *home = getenv("HOME");
 	if (home && *home) {
 		snprintf(history_path, sizeof history_path,
@@ -182,9 +124,7 @@ int qs_repl_plain(qs_lua *Q)
 		stifle_history(1000);
 		write_history(history_path);
 	}
-	for (size_t k = 0; k < nmatch; k++)
-		free(matches[k]);
-	free(matches);
+	qs_complete_free();
 	free(pending);
 	return 0;
 }
