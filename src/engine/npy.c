@@ -5,6 +5,7 @@
 #define _POSIX_C_SOURCE 200809L
 #include "config.h"
 #include "npy.h"
+#include "atomic.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -507,22 +508,6 @@ static const char *descr_of(qs_dtype dt)
 	}
 }
 
-static int write_all(int fd, const void *p, size_t n)
-{
-	const uint8_t *b = p;
-	while (n) {
-		ssize_t w = write(fd, b, n > (1u << 30) ? (1u << 30) : n);
-		if (w < 0) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		b += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
-
 qs_status qs_npy_save(const qs_tensor *t, const char *path, qs_error *err)
 {
 	const char *descr = descr_of(t->dtype);
@@ -560,43 +545,15 @@ qs_status qs_npy_save(const qs_tensor *t, const char *path, qs_error *err)
 		for (int i = 0; i < 4; i++)
 			head[8 + i] = (uint8_t)(hl >> (8 * i));
 	}
-	size_t plen = strlen(path);
-	char *tmp = malloc(plen + 16);
-	if (!tmp) {
-		free(h);
-		return qs_fail(err, QS_ENOMEM, "out of memory");
-	}
-	memcpy(tmp, path, plen);
-	memcpy(tmp + plen, ".tmp.XXXXXX", 12);
-	int fd = mkstemp(tmp);
-	if (fd < 0) {
-		qs_status s = qs_fail(err, QS_EIO, "%s: cannot create: %s",
-				      path, strerror(errno));
-		free(tmp);
-		free(h);
-		return s;
-	}
-	int bad = write_all(fd, head, pre) < 0 || write_all(fd, h, hl) < 0 ||
-		  write_all(fd, t->data,
-			    (size_t)t->size * qs_dtype_size(t->dtype)) < 0;
-	int saved = errno;
-	if (!bad && fchmod(fd, 0644) < 0)
-		(void)0; /* keep mkstemp's 0600 if the filesystem refuses */
-	if (close(fd) < 0 && !bad) {
-		bad = 1;
-		saved = errno;
-	}
-	if (!bad && rename(tmp, path) < 0) {
-		bad = 1;
-		saved = errno;
+	qs_atomic out;
+	qs_status st = qs_atomic_open(&out, path, err);
+	if (st == QS_OK) {
+		qs_atomic_write(&out, head, pre);
+		qs_atomic_write(&out, h, hl);
+		qs_atomic_write(&out, t->data,
+				(size_t)t->size * qs_dtype_size(t->dtype));
+		st = qs_atomic_commit(&out, err);
 	}
 	free(h);
-	if (bad) {
-		unlink(tmp);
-		free(tmp);
-		return qs_fail(err, QS_EIO, "%s: cannot write: %s", path,
-			       strerror(saved));
-	}
-	free(tmp);
-	return QS_OK;
+	return st;
 }

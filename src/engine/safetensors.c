@@ -5,6 +5,7 @@
 #define _POSIX_C_SOURCE 200809L
 #include "config.h"
 #include "safetensors.h"
+#include "atomic.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -667,29 +668,13 @@ done:
 
 /* ---- writing ------------------------------------------------------------ */
 
-static int write_all(int fd, const void *p, size_t n)
-{
-	const uint8_t *b = p;
-	while (n) {
-		ssize_t w = write(fd, b, n > (1u << 30) ? (1u << 30) : n);
-		if (w < 0) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		b += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
-
 /* Write a tensor's data little-endian. */
-static int write_data(int fd, const qs_tensor *t)
+static int write_data(qs_atomic *out, const qs_tensor *t)
 {
 	size_t sz = qs_dtype_size(t->dtype), bytes = (size_t)t->size * sz;
 	const uint16_t one = 1;
 	if (sz == 1 || *(const uint8_t *)&one == 1)
-		return write_all(fd, t->data, bytes);
+		return qs_atomic_write(out, t->data, bytes);
 	uint8_t buf[65536];
 	const uint8_t *s = t->data;
 	size_t per = sizeof buf / sz;
@@ -699,7 +684,7 @@ static int write_data(int fd, const qs_tensor *t)
 		for (size_t k = 0; k < n; k++)
 			for (size_t j = 0; j < sz; j++)
 				buf[k * sz + j] = s[(i + k) * sz + sz - 1 - j];
-		if (write_all(fd, buf, n * sz) < 0)
+		if (qs_atomic_write(out, buf, n * sz) < 0)
 			return -1;
 	}
 	return 0;
@@ -859,55 +844,20 @@ qs_status qs_safetensors_save(const char *path, const char *const *names,
 		free(o);
 		return hs;
 	}
-	size_t plen = strlen(path);
-	char *tmp = malloc(plen + 16);
-	if (!tmp) {
-		free(h);
-		free(o);
-		return qs_fail(err, QS_ENOMEM, "%s: out of memory", path);
-	}
-	memcpy(tmp, path, plen);
-	memcpy(tmp + plen, ".tmp.XXXXXX", 12);
-	int fd = mkstemp(tmp);
-	if (fd < 0) {
-		qs_status s = qs_fail(err, QS_EIO, "%s: cannot create: %s",
-				      path, strerror(errno));
-		free(tmp);
-		free(h);
-		free(o);
-		return s;
-	}
-	uint8_t len8[8];
-	for (int i = 0; i < 8; i++)
-		len8[i] = (uint8_t)((uint64_t)hl >> (8 * i));
-	int bad = write_all(fd, len8, 8) < 0 || write_all(fd, h, hl) < 0;
-	for (size_t i = 0; !bad && i < n; i++)
-		bad = write_data(fd, o[i].t) < 0;
-	int saved = errno;
-	if (!bad)
-		(void)fchmod(fd, 0644); /* mkstemp's 0600 if refused */
-	/* flush before the rename: on a full disk with delayed allocation
-	 * the error shows here, while the old file is still in place */
-	if (!bad && fsync(fd) < 0) {
-		bad = 1;
-		saved = errno;
-	}
-	if (close(fd) < 0 && !bad) {
-		bad = 1;
-		saved = errno;
-	}
-	if (!bad && rename(tmp, path) < 0) {
-		bad = 1;
-		saved = errno;
+	qs_atomic out;
+	qs_status ws = qs_atomic_open(&out, path, err);
+	if (ws == QS_OK) {
+		uint8_t len8[8];
+		for (int i = 0; i < 8; i++)
+			len8[i] = (uint8_t)((uint64_t)hl >> (8 * i));
+		qs_atomic_write(&out, len8, 8);
+		qs_atomic_write(&out, h, hl);
+		for (size_t i = 0; i < n; i++)
+			if (write_data(&out, o[i].t) < 0)
+				break;
+		ws = qs_atomic_commit(&out, err);
 	}
 	free(h);
 	free(o);
-	if (bad) {
-		unlink(tmp);
-		free(tmp);
-		return qs_fail(err, QS_EIO, "%s: cannot write: %s", path,
-			       strerror(saved));
-	}
-	free(tmp);
-	return QS_OK;
+	return ws;
 }
