@@ -12,6 +12,8 @@
 #include <math.h>
 #include <stdlib.h>
 
+#include "fixed.h"
+
 static const int64_t I32MAX = 2147483647;
 static const int64_t I32MIN = -2147483647 - 1;
 
@@ -25,17 +27,6 @@ static int64_t floor_shift(int64_t v, int e)
 static int32_t sat32(int64_t v)
 {
 	return (int32_t)(v > I32MAX ? I32MAX : v < I32MIN ? I32MIN : v);
-}
-
-/* gemmlowp SaturatingRoundingDoublingHighMul: (a b + nudge) / 2^31 with
- * C's truncating division, nudge 2^30 or 1 - 2^30: ties toward +inf. */
-static int32_t srdhm(int32_t a, int32_t b)
-{
-	if (a == b && a == I32MIN)
-		return (int32_t)I32MAX;
-	int64_t ab = (int64_t)a * (int64_t)b;
-	int64_t nudge = ab >= 0 ? (INT64_C(1) << 30) : 1 - (INT64_C(1) << 30);
-	return (int32_t)((ab + nudge) / (INT64_C(1) << 31));
 }
 
 /* gemmlowp RoundingDivideByPOT: x / 2^e, ties away from zero. */
@@ -56,30 +47,9 @@ qs_status qs_matmul_multiplier(double mult, qs_requant mode, int32_t *qm,
 	if (!(mult >= 0) || !isfinite(mult))
 		return qs_fail(err, QS_EINVAL,
 			       "multiplier %g: must be finite and >= 0", mult);
-	if (mult == 0) {
-		*qm = 0;
-		*shift = 0;
-		return QS_OK;
-	}
-	int e;
-	double q = frexp(mult, &e);
-	/* TfLiteRound is std::round: half away from zero */
-	int64_t fixed = (int64_t)round(q * (double)(INT64_C(1) << 31));
-	if (fixed == (INT64_C(1) << 31)) {
-		fixed /= 2;
-		e++;
-	}
-	if (e < -31) {
-		e = 0;
-		fixed = 0;
-	}
-	if (mode == QS_REQUANT_SINGLE && e > 30) {
-		e = 30;
-		fixed = I32MAX;
-	}
-	*qm = (int32_t)fixed;
-	*shift = e;
-	return QS_OK;
+	/* TFLite QuantizeMultiplier, as in fixed.c */
+	return qs_fixed_quantize_multiplier(mult, mode == QS_REQUANT_SINGLE, qm,
+					    shift, err);
 }
 
 int32_t qs_matmul_requant(int32_t x, int32_t qm, int shift, qs_requant mode)
@@ -110,7 +80,7 @@ int32_t qs_matmul_requant(int32_t x, int32_t qm, int shift, qs_requant mode)
 					 31 - shift));
 	}
 	int right = -shift > 62 ? 62 : -shift;
-	return sat32(rdbpot(srdhm(x, qm), right));
+	return sat32(rdbpot(qs_fixed_srdhm(x, qm), right));
 }
 
 qs_status qs_matmul_f32(const float *a, const float *b, float *c, int64_t m,
