@@ -967,26 +967,34 @@ qs_tensor *qs_quant_codes(const qs_quant *q, qs_tensor *t, qs_error *err)
 	if (!x)
 		return NULL;
 	if (q->spec.is_float) {
-		qs_tensor *out = qs_tensor_new(q->spec.fp.bits <= 8 ? QS_DT_U8
-								    : QS_DT_U16,
+		/* bit patterns: uint16 straight into the tensor; uint8
+		 * through a chunk-sized scratch, never an input-sized one */
+		int narrow = q->spec.fp.bits <= 8;
+		qs_tensor *out = qs_tensor_new(narrow ? QS_DT_U8 : QS_DT_U16,
 					       q->ndim, q->shape, err);
-		uint16_t *c16 = malloc((size_t)(q->size ? q->size : 1) * 2);
-		layout L;
-		rebuild_layout(q, &L);
-		qs_acc acc;
-		if (!out || !c16 ||
-		    float_pass(q, &L, x, NULL, c16, &acc, err) < 0) {
-			if (out && !c16)
+		uint16_t *c16 = narrow ? malloc(CHUNK * sizeof *c16) : NULL;
+		if (!out || (narrow && !c16)) {
+			if (out)
 				qs_fail(err, QS_ENOMEM, "out of memory");
 			qs_tensor_free(out);
 			free(c16);
 			return NULL;
 		}
-		for (int64_t i = 0; i < q->size; i++) {
-			if (out->dtype == QS_DT_U8)
-				((uint8_t *)out->data)[i] = (uint8_t)c16[i];
-			else
-				((uint16_t *)out->data)[i] = c16[i];
+		layout L;
+		rebuild_layout(q, &L);
+		for (int64_t a = 0; a < q->size; a += CHUNK) {
+			int64_t b = a + CHUNK < q->size ? a + CHUNK : q->size;
+			qs_acc acc;
+			qs_acc_init(&acc);
+			uint16_t *dst = narrow ? c16 : (uint16_t *)out->data + a;
+			if (float_chunk(q, &L, x, a, b, NULL, dst, &acc, err) <
+			    0) {
+				qs_tensor_free(out);
+				free(c16);
+				return NULL;
+			}
+			for (int64_t i = a; narrow && i < b; i++)
+				((uint8_t *)out->data)[i] = (uint8_t)c16[i - a];
 		}
 		free(c16);
 		return out;

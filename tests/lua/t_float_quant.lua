@@ -28,7 +28,7 @@ local function same(a, b)
   if a ~= a then return b ~= b end
   return a == b and (a ~= 0 or 1 / a == 1 / b)
 end
-print("1.." .. (#cases * 2))
+print("1.." .. (#cases * 2 + 2))
 local n = 0
 for _, c in ipairs(cases) do
   local x = string.unpack("<f", string.pack("<I4", c.bits))
@@ -48,4 +48,19 @@ for _, c in ipairs(cases) do
     if not good then print(("# code 0x%X value %s, want 0x%X %s"):format(code, y, wc, c[pol][2])) end
     ::continue::
   end
+end
+
+-- codes of a tensor longer than one work chunk (65536) match the codes of
+-- the same values one by one
+for _, f in ipairs{"fp8_e4m3", "fp16"} do
+  local vals = {}
+  for i = 1, 150001 do vals[i] = math.sin(i * 0.37) * (1 + i % 50) end
+  local codes = qs.quantize(qs.tensor(vals), {format = f, calib = "none"}).codes
+  local good = codes.size == #vals
+  for _, i in ipairs{1, 65536, 65537, 131073, 150001} do
+    local one = qs.quantize(qs.tensor({vals[i]}), {format = f, calib = "none"}).codes[1]
+    good = good and codes[i] == one
+  end
+  n = n + 1
+  print((good and "ok " or "not ok ") .. n .. " - " .. f .. " codes across work chunks")
 end
